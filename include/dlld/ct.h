@@ -1,0 +1,134 @@
+/*
+ * dlld/ct.h — CT studies in Hounsfield units: volumes and label maps on a
+ * voxel grid with a voxel→LPS affine, read from DICOM series (through GDCM)
+ * and NIfTI (through nifticlib), written as NIfTI (and DICOM for synthetic
+ * cohorts), windowed and resampled.
+ *
+ * Coordinates (DESIGN §3): voxel (i, j, k), i = column (fastest in memory),
+ * j = row, k = slice sorted by position along the slice normal, ascending
+ * toward the head for axial CT. Patient coordinates are DICOM LPS mm.
+ */
+#ifndef DLLD_CT_H
+#define DLLD_CT_H
+
+#include "dlld/core.h"
+
+/* A voxel grid. affine maps (i, j, k, 1) to LPS mm; its columns are the
+ * spacing-scaled direction cosines and the origin (centre of voxel 0,0,0). */
+struct dlld_geometry {
+	int32_t dims[3];         /* nx (columns), ny (rows), nz (slices) */
+	double spacing_mm[3];    /* column spacing, row spacing, slice step */
+	double affine[4][4];     /* voxel -> LPS mm; last row 0 0 0 1 */
+};
+
+/* Where a volume came from. Strings are "" when unknown. */
+struct dlld_provenance {
+	char source_path[1024];
+	char study_uid[128];
+	char series_uid[128];
+	char modality[16];
+	char series_description[128];
+	char original_datatype[32]; /* "int16", "uint16", "float32", ... */
+	double slice_thickness_mm;  /* 0 when unknown */
+	double window_center;       /* header window; width 0 when absent */
+	double window_width;
+	double gantry_tilt_deg;     /* 0 when none */
+	bool uneven_spacing;        /* DICOM slice steps were not uniform */
+};
+
+/* A CT volume in HU (float), nx*ny*nz values, i fastest then j then k. */
+struct dlld_volume {
+	struct dlld_geometry geom;
+	float *hu;
+	struct dlld_provenance prov;
+};
+
+/* An integer label map (liver mask, lesion instance mask) on a grid. */
+struct dlld_labelmap {
+	struct dlld_geometry geom;
+	uint16_t *label;
+};
+
+/* ---- geometry --------------------------------------------------------- */
+/* Fills g with an axis-aligned grid: identity directions scaled by spacing,
+ * origin at origin_lps (LPS mm of voxel 0,0,0). */
+void dlld_geometry_init(struct dlld_geometry *g, const int32_t dims[3],
+			const double spacing_mm[3], const double origin_lps[3]);
+/* Fills *count with nx*ny*nz; false when a dim is < 1 or the product
+ * overflows. */
+bool dlld_geometry_voxels(const struct dlld_geometry *g, size_t *count);
+/* Fills lps[3] with the LPS mm position of continuous voxel (i, j, k). */
+void dlld_geometry_to_lps(const struct dlld_geometry *g, double i, double j, double k,
+			  double lps[3]);
+/* Fills ijk[3] with the continuous voxel position of an LPS point; false
+ * when the affine is singular. */
+bool dlld_geometry_from_lps(const struct dlld_geometry *g, const double lps[3], double ijk[3]);
+/* True when a and b have equal dims and affines within tol_mm. */
+bool dlld_geometry_same(const struct dlld_geometry *a, const struct dlld_geometry *b,
+			double tol_mm);
+
+/* ---- volumes and label maps ------------------------------------------- */
+/* Returns a new zeroed volume on geometry g, or NULL with err set. */
+struct dlld_volume *dlld_volume_create(const struct dlld_geometry *g, struct dlld_error *err);
+void dlld_volume_destroy(struct dlld_volume *v); /* accepts NULL */
+/* Returns a new zeroed label map on geometry g, or NULL with err set. */
+struct dlld_labelmap *dlld_labelmap_create(const struct dlld_geometry *g, struct dlld_error *err);
+void dlld_labelmap_destroy(struct dlld_labelmap *m); /* accepts NULL */
+
+static inline size_t dlld_voxel_index(const struct dlld_geometry *g, int32_t i, int32_t j,
+				      int32_t k)
+{
+	return ((size_t)k * (size_t)g->dims[1] + (size_t)j) * (size_t)g->dims[0] + (size_t)i;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+struct dlld_ct_load_options {
+	const char *series_uid; /* pick this DICOM series; NULL = automatic */
+	bool allow_uneven;      /* accept non-uniform slice steps (resampled) */
+	bool allow_tilt;        /* accept gantry tilt (resampled onto an orthogonal grid) */
+};
+
+/* Reads a CT study at path: a DICOM folder or file, or a .nii / .nii.gz.
+ * Returns a new volume in *out (HU; rescale applied). opts may be NULL. */
+enum dlld_status dlld_ct_load(const char *path, const struct dlld_ct_load_options *opts,
+			      struct dlld_volume **out, struct dlld_error *err);
+
+/* NIfTI: qform/sform → LPS, scl_slope/inter applied, any integer or float
+ * datatype read as HU. Returns a new volume in *out. */
+enum dlld_status dlld_nifti_read_volume(const char *path, struct dlld_volume **out,
+					struct dlld_error *err);
+/* Reads an integer label NIfTI (values 0..65535, non-integers are an
+ * error). Returns a new label map in *out. */
+enum dlld_status dlld_nifti_read_labels(const char *path, struct dlld_labelmap **out,
+					struct dlld_error *err);
+
+/* NIfTI datatypes DLLD writes. */
+enum dlld_nifti_type {
+	DLLD_NIFTI_TYPE_INT16,   /* HU rounded and clamped to int16 */
+	DLLD_NIFTI_TYPE_FLOAT32,
+	DLLD_NIFTI_TYPE_UINT8,   /* label maps with labels <= 255 */
+	DLLD_NIFTI_TYPE_UINT16,
+	DLLD_NIFTI_TYPE_COUNT
+};
+
+/* Writes v to path (.nii or .nii.gz) atomically, sform and qform set from
+ * the affine (LPS → RAS). */
+enum dlld_status dlld_nifti_write_volume(const struct dlld_volume *v, const char *path,
+					 enum dlld_nifti_type type, struct dlld_error *err);
+/* Writes m atomically as uint8 when every label fits, else uint16. */
+enum dlld_status dlld_nifti_write_labels(const struct dlld_labelmap *m, const char *path,
+					 struct dlld_error *err);
+
+/* ---- windowing and resampling ------------------------------------------ */
+/* Returns HU windowed to [0, 1] with a width/level (W/L) window. */
+static inline float dlld_window01(float hu, float width, float level)
+{
+	float lo = level - 0.5f * width;
+	float x = (hu - lo) / width;
+	return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
+}
+/* Fills out[nx*ny] with slice k of v windowed to 8 bit. */
+void dlld_ct_window_slice_u8(const struct dlld_volume *v, int32_t k, float width, float level,
+			     uint8_t *out);
+
+#endif
