@@ -49,6 +49,7 @@ DLLD_BIN :=
 endif
 
 .PHONY: all test bench fuzz clean
+.SECONDARY:
 all: $(BUILD)/libdlld.a $(DLLD_BIN) $(TEST_BIN)
 
 $(BUILD)/libdlld.a: $(LIB_OBJ)
