@@ -11,7 +11,7 @@ static const char *lesion_header =
 
 static void write_text(const char *dir, const char *name, const char *text)
 {
-	char path[1024];
+	char path[2200];
 	FILE *fp;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	fp = fopen(path, "w");
