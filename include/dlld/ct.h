@@ -119,6 +119,32 @@ enum dlld_status dlld_nifti_write_volume(const struct dlld_volume *v, const char
 enum dlld_status dlld_nifti_write_labels(const struct dlld_labelmap *m, const char *path,
 					 struct dlld_error *err);
 
+/* ---- writing DICOM (synthetic cohorts) ---------------------------------- */
+/* What a written DICOM series says about itself. Strings may be NULL (a
+ * default is used). Every UID is derived from uid_seed and patient_id, so
+ * the same volume and options give byte-identical files. */
+struct dlld_dicom_write_options {
+	const char *patient_id;         /* default "ANONYMOUS" */
+	const char *patient_name;       /* default = patient_id */
+	const char *study_description;  /* default "DLLD synthetic CT" */
+	const char *series_description; /* default "DLLD synthetic CT" */
+	uint64_t uid_seed;              /* seeds the study/series/instance UIDs */
+	double window_center;           /* written when window_width > 0 */
+	double window_width;
+};
+
+/* Writes v into folder dir (created if missing) as a CT Image Storage
+ * series, one file per slice named IM00001.dcm ...: Explicit VR Little
+ * Endian, signed int16 stored = round(HU) + 1024 clamped, RescaleSlope 1,
+ * RescaleIntercept -1024, ImagePositionPatient / ImageOrientationPatient /
+ * PixelSpacing / SliceThickness from the geometry (columns of the affine must
+ * be orthogonal). Each file is written atomically. Reading the series back
+ * with dlld_ct_load gives the HU rounded to integers on the same grid.
+ * opts may be NULL. Borrows v. */
+enum dlld_status dlld_dicom_write_series(const struct dlld_volume *v, const char *dir,
+					 const struct dlld_dicom_write_options *opts,
+					 struct dlld_error *err);
+
 /* ---- windowing and resampling ------------------------------------------ */
 /* Returns HU windowed to [0, 1] with a width/level (W/L) window. */
 static inline float dlld_window01(float hu, float width, float level)
