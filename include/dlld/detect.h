@@ -62,4 +62,104 @@ void dlld_cohort_destroy(struct dlld_cohort *cohort); /* accepts NULL */
 /* Returns the index of patient `id`, or -1. */
 long dlld_cohort_find_patient(const struct dlld_cohort *cohort, const char *id);
 
+/* ---- slice samples: what the detector sees --------------------------------
+ * A sample is one axial slice k rendered to a C×H×W float tensor in [0, 1]
+ * on the network grid, with the lesion boxes of that slice in network
+ * pixels. The network grid is a square of `size` pixels of `pixel_mm` mm
+ * centred on a chosen point of the slice (letterboxed with air where the
+ * CT ends). */
+enum dlld_channel_mode {
+	DLLD_CHANNEL_MODE_25D,     /* slices k-1, k, k+1 in window 0 (channels = 3) */
+	DLLD_CHANNEL_MODE_WINDOWS, /* slice k in windows 0..channels-1 */
+	DLLD_CHANNEL_MODE_COUNT
+};
+const char *dlld_channel_mode_name(enum dlld_channel_mode mode);
+bool dlld_channel_mode_parse(const char *name, enum dlld_channel_mode *mode);
+
+#define DLLD_MAX_CHANNELS 3
+
+struct dlld_input_spec {
+	int size;                              /* network width = height, pixels */
+	int channels;                          /* 1..DLLD_MAX_CHANNELS */
+	enum dlld_channel_mode mode;
+	double pixel_mm;                       /* in-plane mm per network pixel */
+	float window_width[DLLD_MAX_CHANNELS];  /* HU */
+	float window_level[DLLD_MAX_CHANNELS];
+};
+
+/* Fills spec with DLLD's default: 2.5D, 3 channels, liver window W 350 / L 60
+ * (wide enough for cysts at ~0 HU and enhancing rims at ~200 HU), 0.8 mm per
+ * pixel, 416 pixels (333 mm: the whole abdomen of an adult). */
+void dlld_input_spec_default(struct dlld_input_spec *spec);
+/* DLLD_STATUS_USAGE with a reason when spec is not usable. */
+enum dlld_status dlld_input_spec_check(const struct dlld_input_spec *spec, struct dlld_error *err);
+
+/* Where the network grid lies on a slice: voxel (i, j) of network pixel
+ * centre (u, v) is origin + u * step_u + v * step_v (flips and scaling make
+ * the steps signed and non-unit). */
+struct dlld_slice_view {
+	double origin_ij[2];
+	double step_u_ij[2];
+	double step_v_ij[2];
+};
+
+/* Fills view so that the network grid is centred on voxel (ci, cj) of g,
+ * upright, at spec->pixel_mm. */
+void dlld_slice_view_centered(const struct dlld_geometry *g, const struct dlld_input_spec *spec,
+			      double ci, double cj, struct dlld_slice_view *view);
+/* Fills uv[2] with the network pixel position of voxel (i, j); false when the
+ * view is degenerate. */
+bool dlld_slice_view_to_net(const struct dlld_slice_view *view, double i, double j, double uv[2]);
+
+/* Augmentation of one sample; all zeros / false = none. */
+struct dlld_augment {
+	bool flip_u, flip_v;
+	double scale;          /* > 0: grid scaled by this factor (1 = none) */
+	double shift_mm[2];    /* grid centre moved */
+	float window_shift_hu; /* added to every window level */
+	float window_scale;    /* window widths multiplied (1 = none) */
+	float noise_sd;        /* Gaussian noise added to the [0,1] channels */
+};
+/* Limits for random augmentation. */
+struct dlld_augment_range {
+	double scale_jitter;   /* scale in [1 - j, 1 + j] */
+	double shift_mm;       /* each axis in [-s, s] */
+	float window_shift_hu;
+	float window_scale_jitter;
+	float noise_sd_max;
+	bool flips;
+};
+/* Fills aug with a random draw inside range (deterministic for the rng state). */
+void dlld_augment_draw(const struct dlld_augment_range *range, struct dlld_rng *rng,
+		       struct dlld_augment *aug);
+/* Fills view' = view under aug (flips about the grid centre, scale, shift). */
+void dlld_slice_view_augment(const struct dlld_geometry *g, const struct dlld_input_spec *spec,
+			     const struct dlld_augment *aug, struct dlld_slice_view *view);
+
+/* Fills out[channels × size × size] (NCHW, one image) with slice k of v on the
+ * view, bilinear, windowed to [0, 1]; pixels outside the CT are air (-1000
+ * HU); the 2.5D neighbours of the first and last slice repeat the edge slice.
+ * aug may be NULL; its noise uses rng (may be NULL when aug has no noise). */
+void dlld_sample_render(const struct dlld_volume *v, int32_t k, const struct dlld_input_spec *spec,
+			const struct dlld_slice_view *view, const struct dlld_augment *aug,
+			struct dlld_rng *rng, float *out);
+
+/* A lesion's extent on one slice, in network pixels (x to the right = u,
+ * y down = v), with its class and its 1-based instance label. */
+struct dlld_sample_box {
+	float x0, y0, x1, y1;
+	enum dlld_lesion_class cls;
+	uint16_t label;
+};
+
+/* Fills boxes[0..*n_boxes) with one box per lesion label present on slice k of
+ * the instance mask m (its voxel bounding box, edges at voxel borders, mapped
+ * to the view and clipped to the grid; boxes falling outside are dropped).
+ * class_of_label[n] gives label n's class (n in 1..n_labels). At most
+ * max_boxes are written; returns the number of lesions on the slice. */
+size_t dlld_sample_boxes(const struct dlld_labelmap *m, int32_t k, const struct dlld_input_spec *spec,
+			 const struct dlld_slice_view *view,
+			 const enum dlld_lesion_class *class_of_label, size_t n_labels,
+			 struct dlld_sample_box *boxes, size_t max_boxes, size_t *n_boxes);
+
 #endif
