@@ -108,7 +108,7 @@ struct dlld_stats_rate {
 	double sum_y;                 /* Σ y */
 	double sum_y2;                /* Σ y² */
 	double mean;                  /* Σ y / n; NAN when n = 0 */
-	double se_log_robust;         /* robust SE of log(mean); NAN when Σ y = 0 */
+	double se_log_robust;         /* robust SE of log(mean); NAN when Σ y = 0 or all y equal */
 	struct dlld_ci gee_robust;    /* Poisson log-link GEE, intercept only */
 	struct dlld_ci exact;         /* Poisson exact (Garwood) for the mean */
 };
