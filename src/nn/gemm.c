@@ -1,0 +1,324 @@
+/*
+ * nn/gemm.c — the blocked, packed, threaded GEMM driver (see gemm.h).
+ *
+ * Loops, outermost first (Goto/BLIS): a task owns a block of at most GEMM_NC
+ * columns and a range of rows of C. For each K block of GEMM_KC it packs its
+ * B block (kc × nc, in L2) into nr-wide panels; for each GEMM_MC rows it
+ * packs (or finds pre-packed) the A block (mc × kc) into mr-tall panels; then
+ * the micro-kernel runs over every mr × nr tile, a B panel staying in L1 while
+ * the A panels stream from L2. Block sizes are constants, and task bounds are
+ * multiples of mr and nr, so every C element is computed by the same
+ * operations in the same order whatever the thread count.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/gemm_kernel.h"
+
+enum {
+	GEMM_KC = 256, /* depth of a K block */
+	GEMM_MC = 120, /* rows of an A block: a multiple of every kernel's mr (4, 6, 8) */
+	GEMM_NC = 512, /* columns of a B block: a multiple of every kernel's nr (8, 16, 32) */
+	GEMM_TASKS_PER_THREAD = 4,
+};
+
+const char *const dlld_gemm_kernel_names[DLLD_GEMM_KERNEL_COUNT] = {
+	[DLLD_GEMM_KERNEL_AUTO] = "auto",
+	[DLLD_GEMM_KERNEL_SCALAR] = "scalar",
+	[DLLD_GEMM_KERNEL_AVX2] = "avx2",
+	[DLLD_GEMM_KERNEL_AVX512] = "avx512",
+};
+static_assert(DLLD_GEMM_KERNEL_COUNT == 4, "dlld_gemm_kernel_names lists every kernel");
+
+static const struct dlld_gemm_kernel_impl *const kernel_impls[DLLD_GEMM_KERNEL_COUNT] = {
+	[DLLD_GEMM_KERNEL_AUTO] = NULL,
+	[DLLD_GEMM_KERNEL_SCALAR] = &dlld_gemm_impl_scalar,
+	[DLLD_GEMM_KERNEL_AVX2] = &dlld_gemm_impl_avx2,
+	[DLLD_GEMM_KERNEL_AVX512] = &dlld_gemm_impl_avx512,
+};
+
+bool dlld_gemm_kernel_supported(enum dlld_gemm_kernel kernel)
+{
+	switch (kernel) {
+	case DLLD_GEMM_KERNEL_AVX512:
+		return __builtin_cpu_supports("avx512f");
+	case DLLD_GEMM_KERNEL_AVX2:
+		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	case DLLD_GEMM_KERNEL_AUTO:
+	case DLLD_GEMM_KERNEL_SCALAR:
+		return true;
+	case DLLD_GEMM_KERNEL_COUNT:
+		break;
+	}
+	return false;
+}
+
+enum dlld_gemm_kernel dlld_gemm_kernel_best(void)
+{
+	if (dlld_gemm_kernel_supported(DLLD_GEMM_KERNEL_AVX512))
+		return DLLD_GEMM_KERNEL_AVX512;
+	if (dlld_gemm_kernel_supported(DLLD_GEMM_KERNEL_AVX2))
+		return DLLD_GEMM_KERNEL_AVX2;
+	return DLLD_GEMM_KERNEL_SCALAR;
+}
+
+static enum dlld_gemm_kernel kernel_resolve(enum dlld_gemm_kernel kernel)
+{
+	if (kernel <= DLLD_GEMM_KERNEL_AUTO || kernel >= DLLD_GEMM_KERNEL_COUNT ||
+	    !dlld_gemm_kernel_supported(kernel))
+		return dlld_gemm_kernel_best();
+	return kernel;
+}
+
+/* ---- packing -------------------------------------------------------------- */
+
+struct dlld_gemm_packed {
+	enum dlld_gemm_kernel kernel;
+	int m, k;
+	size_t m_pad; /* m rounded up to the kernel's mr */
+	float *data;  /* per K block of GEMM_KC: m_pad/mr panels of kc × mr */
+};
+
+/* Fills dst with rows [row0, row0 + rows) × columns [p0, p0 + kc) of op(A)
+ * as ceil(rows/mr) panels of kc × mr, zero past row m. */
+static void pack_a(const struct dlld_gemm_args *g, int mr, int row0, int rows, int p0, int kc,
+		   float *dst)
+{
+	for (int r0 = 0; r0 < rows; r0 += mr) {
+		float *panel = dst + (size_t)r0 * (size_t)kc;
+		for (int r = 0; r < mr; r++) {
+			int i = row0 + r0 + r;
+			if (i >= g->m || r0 + r >= rows) {
+				for (int p = 0; p < kc; p++)
+					panel[p * mr + r] = 0.0f;
+			} else if (g->trans_a) {
+				const float *src = g->a + (size_t)p0 * (size_t)g->lda + (size_t)i;
+				for (int p = 0; p < kc; p++)
+					panel[p * mr + r] = src[(size_t)p * (size_t)g->lda];
+			} else {
+				const float *src = g->a + (size_t)i * (size_t)g->lda + (size_t)p0;
+				for (int p = 0; p < kc; p++)
+					panel[p * mr + r] = src[p];
+			}
+		}
+	}
+}
+
+/* Fills dst with rows [p0, p0 + kc) × columns [col0, col0 + cols) of op(B) as
+ * ceil(cols/nr) panels of kc × nr, zero past column `cols`. */
+static void pack_b(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0, int cols,
+		   float *dst)
+{
+	for (int j0 = 0; j0 < cols; j0 += nr) {
+		float *panel = dst + (size_t)j0 * (size_t)kc;
+		int w = cols - j0 < nr ? cols - j0 : nr;
+		if (!g->trans_b) {
+			const float *src = g->b + (size_t)p0 * (size_t)g->ldb + (size_t)(col0 + j0);
+			for (int p = 0; p < kc; p++) {
+				memcpy(panel + p * nr, src + (size_t)p * (size_t)g->ldb,
+				       (size_t)w * sizeof(float));
+				for (int j = w; j < nr; j++)
+					panel[p * nr + j] = 0.0f;
+			}
+			continue;
+		}
+		for (int j = 0; j < nr; j++) {
+			const float *src = g->b + (size_t)(col0 + j0 + j) * (size_t)g->ldb + (size_t)p0;
+			for (int p = 0; p < kc; p++)
+				panel[p * nr + j] = j < w ? src[p] : 0.0f;
+		}
+	}
+}
+
+/* Returns the packed panel of `packed` holding row `row` (a multiple of mr)
+ * in the K block starting at p0. */
+static const float *packed_panel(const struct dlld_gemm_packed *packed, int p0, int row)
+{
+	int kc = packed->k - p0 < GEMM_KC ? packed->k - p0 : GEMM_KC;
+	return packed->data + (size_t)p0 * packed->m_pad + (size_t)row * (size_t)kc;
+}
+
+/* ---- the blocked driver ----------------------------------------------------- */
+
+struct gemm_job {
+	const struct dlld_gemm_args *g;
+	const struct dlld_gemm_kernel_impl *kern;
+	int m_step;  /* rows per task, a multiple of mr */
+	int m_parts; /* tasks per column block */
+};
+
+/* Runs every tile of rows [row0, row0 + rows) of one packed B block. */
+static void run_tiles(const struct gemm_job *job, const float *ap, const float *bp, int row0,
+		      int rows, int col0, int cols, struct dlld_gemm_tile *t)
+{
+	const struct dlld_gemm_kernel_impl *kern = job->kern;
+	const struct dlld_gemm_args *g = job->g;
+	const float *bias = t->bias;
+
+	for (int j = 0; j < cols; j += kern->nr) {
+		t->b = bp + (size_t)j * (size_t)t->kc;
+		t->cols = cols - j < kern->nr ? cols - j : kern->nr;
+		for (int i = 0; i < rows; i += kern->mr) {
+			t->a = ap + (size_t)i * (size_t)t->kc;
+			t->rows = rows - i < kern->mr ? rows - i : kern->mr;
+			t->c = g->c + (size_t)(row0 + i) * t->ldc + (size_t)(col0 + j);
+			t->bias = bias ? bias + row0 + i : NULL;
+			kern->tile(t);
+		}
+	}
+}
+
+/* One task: rows [m0, m1) × columns [n0, n1) of C, all of K. The packing
+ * buffers are on this thread's stack (GEMM_KC·(GEMM_MC + GEMM_NC) floats). */
+static void gemm_task(void *ctx, size_t task, int worker)
+{
+	const struct gemm_job *job = ctx;
+	const struct dlld_gemm_args *g = job->g;
+	int mr = job->kern->mr, nr = job->kern->nr;
+	int m0 = (int)(task % (size_t)job->m_parts) * job->m_step;
+	int n0 = (int)(task / (size_t)job->m_parts) * GEMM_NC;
+	int m1 = m0 + job->m_step < g->m ? m0 + job->m_step : g->m;
+	int n1 = n0 + GEMM_NC < g->n ? n0 + GEMM_NC : g->n;
+	_Alignas(64) float bbuf[GEMM_KC * GEMM_NC];
+	_Alignas(64) float abuf[GEMM_KC * GEMM_MC];
+
+	(void)worker;
+	for (int p0 = 0; p0 == 0 || p0 < g->k; p0 += GEMM_KC) {
+		int kc = g->k - p0 < GEMM_KC ? g->k - p0 : GEMM_KC;
+		bool last = p0 + kc >= g->k;
+		struct dlld_gemm_tile t = {
+			.kc = kc,
+			.ldc = (size_t)g->ldc,
+			.alpha = g->alpha,
+			.beta = p0 == 0 ? g->beta : 1.0f,
+			.bias = last ? g->bias : NULL,
+			.act = last ? g->act : DLLD_GEMM_ACT_LINEAR,
+		};
+		const float *bias = t.bias;
+		pack_b(g, nr, p0, kc, n0, n1 - n0, bbuf);
+		for (int i0 = m0; i0 < m1; i0 += GEMM_MC) {
+			int mc = m1 - i0 < GEMM_MC ? m1 - i0 : GEMM_MC;
+			const float *ap = abuf;
+			if (g->packed_a)
+				ap = packed_panel(g->packed_a, p0, i0);
+			else
+				pack_a(g, mr, i0, mc, p0, kc, abuf);
+			t.bias = bias;
+			run_tiles(job, ap, bbuf, i0, mc, n0, n1 - n0, &t);
+		}
+	}
+}
+
+static int round_up(int x, int to)
+{
+	return (x + to - 1) / to * to;
+}
+
+void dlld_gemm_run(struct dlld_pool *pool, const struct dlld_gemm_args *args)
+{
+	struct dlld_gemm_args g = *args;
+	enum dlld_gemm_kernel kernel = kernel_resolve(g.kernel);
+
+	if (g.m <= 0 || g.n <= 0)
+		return;
+	if (g.packed_a) {
+		kernel = g.packed_a->kernel;
+		g.m = g.packed_a->m;
+		g.k = g.packed_a->k;
+	}
+	struct gemm_job job = {.g = &g, .kern = kernel_impls[kernel]};
+	int mr = job.kern->mr;
+	int n_blocks = (g.n + GEMM_NC - 1) / GEMM_NC;
+	int want = GEMM_TASKS_PER_THREAD * dlld_pool_threads(pool);
+	int parts = n_blocks >= want ? 1 : (want + n_blocks - 1) / n_blocks;
+
+	if (dlld_pool_threads(pool) == 1)
+		parts = 1;
+	job.m_step = round_up((g.m + parts - 1) / parts, mr);
+	job.m_parts = (g.m + job.m_step - 1) / job.m_step;
+	dlld_pool_run(pool, (size_t)job.m_parts * (size_t)n_blocks, gemm_task, &job);
+}
+
+void dlld_gemm(struct dlld_pool *pool, bool trans_a, bool trans_b, int m, int n, int k,
+	       float alpha, const float *a, int lda, const float *b, int ldb,
+	       float beta, float *c, int ldc)
+{
+	struct dlld_gemm_args g = {
+		.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
+		.alpha = alpha, .a = a, .lda = lda, .b = b, .ldb = ldb,
+		.beta = beta, .c = c, .ldc = ldc, .act = DLLD_GEMM_ACT_LINEAR,
+	};
+	dlld_gemm_run(pool, &g);
+}
+
+void dlld_gemm_bias_act(struct dlld_pool *pool, int m, int n, int k, const float *a, int lda,
+			const float *b, int ldb, const float *bias, enum dlld_gemm_act act,
+			float *c, int ldc)
+{
+	struct dlld_gemm_args g = {
+		.m = m, .n = n, .k = k, .alpha = 1.0f, .a = a, .lda = lda, .b = b, .ldb = ldb,
+		.beta = 0.0f, .c = c, .ldc = ldc, .bias = bias, .act = act,
+	};
+	dlld_gemm_run(pool, &g);
+}
+
+/* ---- pre-packed A ------------------------------------------------------------ */
+
+struct dlld_gemm_packed *dlld_gemm_pack_a(int m, int k, const float *a, int lda,
+					  struct dlld_error *err)
+{
+	enum dlld_gemm_kernel kernel = dlld_gemm_kernel_best();
+	int mr = kernel_impls[kernel]->mr;
+	struct dlld_gemm_packed *packed = dlld_calloc(1, sizeof *packed, "packed weights", err);
+
+	if (!packed)
+		return NULL;
+	if (m < 1 || k < 0) {
+		dlld_error_set(err, DLLD_STATUS_USAGE, NULL, "packed weights: bad shape %d × %d", m, k);
+		free(packed);
+		return NULL;
+	}
+	packed->kernel = kernel;
+	packed->m = m;
+	packed->k = k;
+	packed->m_pad = (size_t)round_up(m, mr);
+	/* both factors are below 2^31: the product fits size_t */
+	packed->data = dlld_alloc_aligned(packed->m_pad * (size_t)(k > 0 ? k : 1), sizeof(float),
+					  "packed weights", err);
+	if (!packed->data) {
+		free(packed);
+		return NULL;
+	}
+	struct dlld_gemm_args g = {.m = m, .k = k, .a = a, .lda = lda};
+	for (int p0 = 0; p0 < k; p0 += GEMM_KC) {
+		int kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
+		pack_a(&g, mr, 0, (int)packed->m_pad, p0, kc,
+		       packed->data + (size_t)p0 * packed->m_pad);
+	}
+	return packed;
+}
+
+void dlld_gemm_packed_destroy(struct dlld_gemm_packed *packed)
+{
+	if (!packed)
+		return;
+	dlld_free_aligned(packed->data);
+	free(packed);
+}
+
+size_t dlld_gemm_packed_bytes(const struct dlld_gemm_packed *packed)
+{
+	return packed ? packed->m_pad * (size_t)packed->k * sizeof(float) : 0;
+}
+
+void dlld_gemm_packed_bias_act(struct dlld_pool *pool, const struct dlld_gemm_packed *packed,
+			       int n, const float *b, int ldb, const float *bias,
+			       enum dlld_gemm_act act, float *c, int ldc)
+{
+	struct dlld_gemm_args g = {
+		.m = packed->m, .n = n, .k = packed->k, .alpha = 1.0f, .packed_a = packed,
+		.b = b, .ldb = ldb, .beta = 0.0f, .c = c, .ldc = ldc, .bias = bias, .act = act,
+	};
+	dlld_gemm_run(pool, &g);
+}
