@@ -162,4 +162,25 @@ size_t dlld_sample_boxes(const struct dlld_labelmap *m, int32_t k, const struct 
 			 const enum dlld_lesion_class *class_of_label, size_t n_labels,
 			 struct dlld_sample_box *boxes, size_t max_boxes, size_t *n_boxes);
 
+/* ---- overlays: what a radiologist looks at ---------------------------------- */
+/* One box to draw on a slice, in voxel coordinates (inclusive voxel range). */
+struct dlld_overlay_box {
+	double i0, j0, i1, j1;
+	enum dlld_lesion_class cls;  /* chooses the colour */
+	char label[48];              /* e.g. "L3 metastasis 87" */
+};
+
+/* Returns the static RGB colour used for a class (metastasis red, cyst
+ * cyan, hemangioma yellow). */
+void dlld_lesion_class_color(enum dlld_lesion_class cls, uint8_t rgb[3]);
+
+/* Writes slice k of v, windowed (width/level HU), with the boxes and their
+ * labels drawn, as an RGB PNG at path (atomically). The picture is the
+ * slice at its own resolution, upscaled by an integer factor to at least
+ * 512 pixels wide so labels stay readable; a caption line at the top says
+ * `caption` (may be NULL). */
+enum dlld_status dlld_overlay_write(const struct dlld_volume *v, int32_t k, float width,
+				    float level, const struct dlld_overlay_box *boxes, size_t n_boxes,
+				    const char *caption, const char *path, struct dlld_error *err);
+
 #endif
