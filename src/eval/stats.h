@@ -127,10 +127,12 @@ enum dlld_status dlld_stats_rate(long n, double sum_y, double sum_y2, double lev
 
 /* ---- GEE (gee.c) -----------------------------------------------------------
  * Generalized estimating equations as R geepack::geeglm fits them by default:
- * Fisher scoring on β; scale φ = Σ r²/(N − p) from Pearson residuals r;
- * exchangeable α by geepack's moment estimator (see gee.c for the exact
- * formula and denominators); robust (sandwich, "san.se") covariance without
- * small-sample correction; Wald z = β/se and two-sided normal p. */
+ * Fisher scoring on β; scale φ = Σ r²/N from Pearson residuals r (geepack's
+ * scale equation; no N − p); exchangeable α = Σ_i Σ_{j<k} r_ij r_ik /
+ * (φ Σ_i n_i(n_i − 1)/2) (geepack's moment step; see gee.c); robust
+ * (sandwich, "san.se") covariance without small-sample correction; Wald
+ * z = β/se and two-sided normal p (geepack's Wald χ² = z², same p).
+ * Agreement with geepack 1.3.9 run to convergence: ~1e-15 (tests/eval/test_gee.c). */
 enum dlld_gee_family {
 	DLLD_GEE_FAMILY_BINOMIAL,     /* y in {0, 1}, logit link */
 	DLLD_GEE_FAMILY_POISSON,      /* y ≥ 0 counts, log link */
@@ -165,17 +167,21 @@ struct dlld_gee_options {
 	double tol;                   /* max |Δβ| to stop; 0 → 1e-12 */
 };
 
-/* The fit. When the model has no solution or no variance (all y = 0 or all
- * y = 1 in a binomial model, all y = 0 in a Poisson model, a design column
- * that is constant zero or collinear, e.g. a group with no observations),
- * the affected values are NAN and `defined` is false — never fake numbers. */
+/* The fit. When the model has no finite solution (all y = 0 or all y = 1 in
+ * a binomial model, all y = 0 in a Poisson model, separation such as a
+ * perfect algorithm against a group, a design column that is constant zero
+ * or collinear, e.g. a group with no observations, or no convergence),
+ * `defined` is false and beta/se/z/p/phi/alpha are NAN — never fake numbers
+ * (geepack prints a huge β with a huge SE there). When β is defined but the
+ * sandwich variance is 0 (all residuals 0), se/z/p are NAN. α is NAN for
+ * independence and when no cluster has two rows (geepack prints 0). */
 struct dlld_gee_result {
 	size_t p;
 	double beta[DLLD_GEE_MAX_P];      /* link scale */
 	double se_robust[DLLD_GEE_MAX_P]; /* sandwich SE */
 	double z[DLLD_GEE_MAX_P];         /* beta / se_robust */
 	double p_wald[DLLD_GEE_MAX_P];    /* two-sided normal p */
-	double phi;                   /* scale estimate (geepack's, reported only) */
+	double phi;                   /* scale Σ r²/N (geepack's; cancels in β and SE) */
 	double alpha;                 /* exchangeable α; NAN for independence */
 	size_t n_obs;
 	size_t n_clusters;
