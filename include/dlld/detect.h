@@ -183,4 +183,56 @@ enum dlld_status dlld_overlay_write(const struct dlld_volume *v, int32_t k, floa
 				    float level, const struct dlld_overlay_box *boxes, size_t n_boxes,
 				    const char *caption, const char *path, struct dlld_error *err);
 
+/* ---- training data set ----------------------------------------------------
+ * The slices of one or more cohorts that a detector trains on, held in
+ * memory compactly: each patient cropped to its liver (bounding box plus a
+ * margin, and the liver's slice range plus a slice margin; the whole volume
+ * when there is no liver mask), HU as int16. Every slice of the crop is a
+ * sample: positive when a lesion is on it, negative otherwise. */
+struct dlld_dataset_options {
+	struct dlld_input_spec spec;
+	double margin_mm;       /* around the liver bounding box (default 20) */
+	int slice_margin;       /* slices beyond the liver's range (default 1) */
+};
+/* Fills o with the defaults (dlld_input_spec_default, 20 mm, 1 slice). */
+void dlld_dataset_options_default(struct dlld_dataset_options *o);
+
+struct dlld_dataset_sample {
+	uint32_t case_index;
+	int32_t k;             /* slice in the case's crop */
+	uint16_t n_lesions;    /* lesions on this slice (0 = negative) */
+};
+
+struct dlld_dataset;
+
+/* Loads every patient of the cohorts (in parallel on pool, may be NULL).
+ * Returns a new data set in *out. A patient whose files cannot be read, or
+ * whose lesion mask has a label without a row L<n> in lesions.csv, is an
+ * error naming the file. */
+enum dlld_status dlld_dataset_create(const struct dlld_cohort *const *cohorts, size_t n_cohorts,
+				     const struct dlld_dataset_options *opts, struct dlld_pool *pool,
+				     struct dlld_dataset **out, struct dlld_error *err);
+void dlld_dataset_destroy(struct dlld_dataset *ds); /* accepts NULL */
+size_t dlld_dataset_count(const struct dlld_dataset *ds);
+size_t dlld_dataset_cases(const struct dlld_dataset *ds);
+/* Borrows sample s (s < count). */
+const struct dlld_dataset_sample *dlld_dataset_sample(const struct dlld_dataset *ds, size_t s);
+/* Borrows the patient id of case c. */
+const char *dlld_dataset_case_id(const struct dlld_dataset *ds, size_t c);
+/* Bytes held by the crops. */
+size_t dlld_dataset_bytes(const struct dlld_dataset *ds);
+
+/* Per-thread scratch memory for rendering. */
+struct dlld_dataset_scratch;
+struct dlld_dataset_scratch *dlld_dataset_scratch_create(const struct dlld_dataset *ds,
+							 struct dlld_error *err);
+void dlld_dataset_scratch_destroy(struct dlld_dataset_scratch *scratch); /* accepts NULL */
+
+/* Fills image[channels × size × size] and boxes (network pixels) for sample
+ * s, the grid centred on the case's liver, under aug (NULL = none; its
+ * noise draws from rng). Returns the number of boxes written (<= max_boxes). */
+size_t dlld_dataset_render(const struct dlld_dataset *ds, size_t s, const struct dlld_augment *aug,
+			   struct dlld_rng *rng, struct dlld_dataset_scratch *scratch, float *image,
+			   struct dlld_sample_box *boxes, size_t max_boxes);
+
 #endif
