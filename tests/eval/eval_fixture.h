@@ -14,7 +14,7 @@
 static inline enum dlld_status load_study_dir(const char *dir, struct dlld_eval_study **out,
 					      struct dlld_error *err)
 {
-	char p[4][512];
+	char p[4][1100];
 	static const char *const names[4] = {"cases", "lesions", "readers", "marks"};
 	for (int i = 0; i < 4; i++)
 		snprintf(p[i], sizeof p[i], "%s/%s.csv", dir, names[i]);
@@ -26,7 +26,7 @@ static inline enum dlld_status load_study_dir(const char *dir, struct dlld_eval_
 /* Writes text to dir/name; returns false on failure. */
 static inline bool write_text(const char *dir, const char *name, const char *text)
 {
-	char path[512];
+	char path[1100];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	FILE *fp = fopen(path, "w");
 	if (!fp)
