@@ -93,6 +93,56 @@ struct dlld_ct_load_options {
 enum dlld_status dlld_ct_load(const char *path, const struct dlld_ct_load_options *opts,
 			      struct dlld_volume **out, struct dlld_error *err);
 
+/* ---- DICOM folders: the series they hold --------------------------------
+ * A scan reads the headers of every file under a folder (recursively) or
+ * of one file, groups images by SeriesInstanceUID, sorts each series by
+ * ImagePositionPatient projected on the slice normal and measures its
+ * geometry. Files that are not DICOM are skipped (logged at debug level);
+ * DICOM files that cannot be parsed are skipped with a warning naming them. */
+struct dlld_dicom_series_info {
+	char series_uid[72];
+	char study_uid[72];
+	char modality[20];
+	char image_type[128];
+	char description[72];
+	char patient_id[72];
+	char transfer_syntax[72];
+	char first_file[1024];      /* the first slice in position order */
+	long series_number;         /* -1 when absent */
+	int32_t rows, columns;
+	size_t n_slices;
+	double pixel_spacing_mm[2]; /* column spacing (x), row spacing (y); 0 when absent */
+	double slice_step_mm;       /* median step along the slice normal; 0 for one slice */
+	double step_min_mm, step_max_mm;
+	double thickness_mm;        /* SliceThickness, 0 when absent */
+	double header_tilt_deg;     /* GantryDetectorTilt, 0 when absent */
+	double shear_deg;           /* angle between slice stacking and slice normal */
+	bool uneven_spacing;        /* steps differ by more than 1 % (and 0.01 mm) */
+	bool tilted;                /* shear_deg > 0.05 */
+	bool auto_selected;         /* what dlld_ct_load picks without series_uid */
+	char problem[320];          /* why the series cannot be loaded; "" when it can */
+};
+
+struct dlld_dicom_scan; /* opaque */
+
+/* Scans path (folder or file). Returns a new scan in *out; a folder without
+ * any DICOM image is DLLD_STATUS_NOT_FOUND, a single non-DICOM or corrupt
+ * file DLLD_STATUS_MALFORMED. */
+enum dlld_status dlld_dicom_scan(const char *path, struct dlld_dicom_scan **out,
+				 struct dlld_error *err);
+void dlld_dicom_scan_destroy(struct dlld_dicom_scan *scan); /* accepts NULL */
+size_t dlld_dicom_scan_series_count(const struct dlld_dicom_scan *scan);
+/* Borrows series i (0 <= i < count), in SeriesNumber then UID order. */
+const struct dlld_dicom_series_info *dlld_dicom_scan_series(const struct dlld_dicom_scan *scan,
+							    size_t i);
+/* Returns the number of files skipped (not DICOM, unreadable, not images). */
+size_t dlld_dicom_scan_skipped(const struct dlld_dicom_scan *scan);
+/* Reads series i of a scan into a new volume in *out (see dlld_ct_load for
+ * tilt and uneven spacing). opts may be NULL; opts->series_uid is ignored. */
+enum dlld_status dlld_dicom_scan_load(const struct dlld_dicom_scan *scan, size_t i,
+				      const struct dlld_ct_load_options *opts,
+				      struct dlld_volume **out, struct dlld_error *err);
+
 /* NIfTI: qform/sform → LPS, scl_slope/inter applied, any integer or float
  * datatype read as HU. Returns a new volume in *out. */
 enum dlld_status dlld_nifti_read_volume(const char *path, struct dlld_volume **out,
