@@ -235,4 +235,71 @@ size_t dlld_dataset_render(const struct dlld_dataset *ds, size_t s, const struct
 			   struct dlld_rng *rng, struct dlld_dataset_scratch *scratch, float *image,
 			   struct dlld_sample_box *boxes, size_t max_boxes);
 
+/* ---- YOLOv3 boxes and loss --------------------------------------------------
+ * A YOLO head is a tensor of n_anchors × (5 + n_classes) planes of h × w cells
+ * per image (NCHW): for anchor a, plane a·(5+C) + {0: tx, 1: ty, 2: tw, 3: th,
+ * 4: objectness, 5 + c: class c}. The layer's raw input z is decoded as
+ * darknet does: x = (col + σ(tx)) / w, y = (row + σ(ty)) / h,
+ * bw = exp(tw) · anchor_w / net_w, bh = exp(th) · anchor_h / net_h (boxes as
+ * centre and size, fractions of the network input), objectness σ(z4), class
+ * confidences σ(z5+c) (independent logistic, as YOLOv3). */
+struct dlld_yolo_head {
+	int w, h;                 /* grid cells */
+	int n_classes;
+	int n_anchors;            /* anchors of this head (its mask) */
+	const int *mask;          /* indices into anchors of the whole network */
+	const float *anchors;     /* all anchors: 2 × n_all (w, h in input pixels) */
+	int n_all;                /* anchors of the whole network */
+	int net_w, net_h;         /* network input size, pixels */
+};
+
+/* A box as centre and size, in fractions of the network input. */
+struct dlld_yolo_box {
+	float x, y, w, h;
+};
+
+/* Returns the decoded box of anchor a (0..n_anchors-1) at cell (col, row)
+ * from raw head input z of one image (the one decoding shared by inference
+ * and the loss). */
+struct dlld_yolo_box dlld_yolo_decode(const struct dlld_yolo_head *head, const float *z, int a,
+				      int col, int row);
+/* Returns the intersection over union of two centre/size boxes. */
+float dlld_yolo_iou(struct dlld_yolo_box a, struct dlld_yolo_box b);
+
+/* One ground-truth box of an image. */
+struct dlld_yolo_truth {
+	struct dlld_yolo_box box;
+	int cls;
+};
+
+struct dlld_yolo_loss_options {
+	float ignore_thresh;       /* predictions with IoU > this to any truth are not
+				    * pushed to objectness 0 (darknet 0.7) */
+};
+
+/* The loss terms of one head over a batch, and darknet's training statistics. */
+struct dlld_yolo_loss_terms {
+	double xy, wh, obj, noobj, cls;   /* summed loss terms */
+	double total;
+	int n_truths;                     /* truths assigned to this head */
+	int n_cells;                      /* predictions trained toward a truth */
+	double sum_iou;                   /* IoU of assigned predictions */
+	int recall50, recall75;           /* assigned predictions with IoU > .5 / .75 */
+	double sum_obj;                   /* objectness at assigned cells */
+	double sum_noobj;                 /* objectness everywhere (avg any) */
+};
+
+/* Computes darknet's YOLOv3 loss of one head for a batch of n images:
+ * z = raw head input [n × n_anchors(5+C) × h × w]; truths[b] / n_truths[b]
+ * = image b's boxes. Each truth goes to the network-wide best anchor by
+ * shape IoU; when that anchor belongs to this head, its cell is trained on
+ * x, y (logistic cross-entropy, weight 2 − w·h), w, h (squared error, same
+ * weight), objectness 1 and the classes (logistic cross-entropy); every
+ * other prediction is trained toward objectness 0 unless it overlaps a truth
+ * by more than ignore_thresh. ACCUMULATES ∂loss/∂z into grad (same shape) —
+ * exactly minus darknet's delta — and fills terms. */
+void dlld_yolo_loss(const struct dlld_yolo_head *head, const struct dlld_yolo_loss_options *opts,
+		    int n, const float *z, const struct dlld_yolo_truth *const *truths,
+		    const int *n_truths, float *grad, struct dlld_yolo_loss_terms *terms);
+
 #endif
