@@ -22,6 +22,7 @@ struct dlld_command {
 extern const struct dlld_command dlld_commands[];
 
 /* Command entry points, one file each (cmd_<name>.c); keep in table order. */
+int dlld_cmd_eval(int argc, char **argv);
 
 
 /* Installs the stderr log sink and, unless quiet or stderr is not a

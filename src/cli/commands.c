@@ -2,5 +2,6 @@
 #include "cli/cli.h"
 
 const struct dlld_command dlld_commands[] = {
+	{"eval", "reader-study statistics: sensitivity, FPP, AFROC, bootstrap, GEE, kappa", dlld_cmd_eval},
 	{NULL, NULL, NULL},
 };
