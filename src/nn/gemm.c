@@ -11,6 +11,7 @@
  * operations in the same order whatever the thread count.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ enum {
 	GEMM_MC = 120, /* rows of an A block: a multiple of every kernel's mr (4, 6, 8) */
 	GEMM_NC = 512, /* columns of a B block: a multiple of every kernel's nr (8, 16, 32) */
 	GEMM_TASKS_PER_THREAD = 4,
+	GEMM_PREFETCH_ROWS = 4, /* rows of B ahead that pack_b prefetches */
 };
 
 const char *const dlld_gemm_kernel_names[DLLD_GEMM_KERNEL_COUNT] = {
@@ -71,6 +73,11 @@ static enum dlld_gemm_kernel kernel_resolve(enum dlld_gemm_kernel kernel)
 	return kernel;
 }
 
+static int round_up(int x, int to)
+{
+	return (x + to - 1) / to * to;
+}
+
 /* ---- packing -------------------------------------------------------------- */
 
 struct dlld_gemm_packed {
@@ -105,24 +112,40 @@ static void pack_a(const struct dlld_gemm_args *g, int mr, int row0, int rows, i
 	}
 }
 
+/* Copies w <= nr floats and zero-fills the panel row to nr. */
+static void copy_row(float *dst, const float *src, int w, int nr)
+{
+	int j = 0;
+	for (; j + 8 <= w; j += 8)
+		memcpy(dst + j, src + j, 8 * sizeof(float)); /* constant size: inlined */
+	for (; j < w; j++)
+		dst[j] = src[j];
+	for (; j < nr; j++)
+		dst[j] = 0.0f;
+}
+
 /* Fills dst with rows [p0, p0 + kc) × columns [col0, col0 + cols) of op(B) as
- * ceil(cols/nr) panels of kc × nr, zero past column `cols`. */
+ * ceil(cols/nr) panels of kc × nr, zero past column `cols`. Reads B in its
+ * own row order (one contiguous run per row of B), which keeps the hardware
+ * prefetcher and the TLB happy when B is a tall im2col matrix. */
 static void pack_b(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0, int cols,
 		   float *dst)
 {
+	if (!g->trans_b) {
+		for (int p = 0; p < kc; p++) {
+			const float *src = g->b + (size_t)(p0 + p) * (size_t)g->ldb + (size_t)col0;
+			if (p + GEMM_PREFETCH_ROWS < kc) /* a new page per row: help the prefetcher */
+				for (int j = 0; j < cols; j += 16)
+					__builtin_prefetch(src + GEMM_PREFETCH_ROWS * (size_t)g->ldb + j);
+			for (int j0 = 0; j0 < cols; j0 += nr)
+				copy_row(dst + (size_t)j0 * (size_t)kc + (size_t)p * (size_t)nr,
+					 src + j0, cols - j0 < nr ? cols - j0 : nr, nr);
+		}
+		return;
+	}
 	for (int j0 = 0; j0 < cols; j0 += nr) {
 		float *panel = dst + (size_t)j0 * (size_t)kc;
 		int w = cols - j0 < nr ? cols - j0 : nr;
-		if (!g->trans_b) {
-			const float *src = g->b + (size_t)p0 * (size_t)g->ldb + (size_t)(col0 + j0);
-			for (int p = 0; p < kc; p++) {
-				memcpy(panel + p * nr, src + (size_t)p * (size_t)g->ldb,
-				       (size_t)w * sizeof(float));
-				for (int j = w; j < nr; j++)
-					panel[p * nr + j] = 0.0f;
-			}
-			continue;
-		}
 		for (int j = 0; j < nr; j++) {
 			const float *src = g->b + (size_t)(col0 + j0 + j) * (size_t)g->ldb + (size_t)p0;
 			for (int p = 0; p < kc; p++)
@@ -210,23 +233,107 @@ static void gemm_task(void *ctx, size_t task, int worker)
 	}
 }
 
-static int round_up(int x, int to)
+/* The calling thread's grow-only buffer for packing A (freed when the
+ * thread exits); NULL when it cannot grow to `count` floats. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_key_ok;
+
+struct scratch {
+	size_t count;
+	float *data;
+};
+
+static void scratch_free(void *p)
 {
-	return (x + to - 1) / to * to;
+	struct scratch *s = p;
+	if (s)
+		dlld_free_aligned(s->data);
+	free(s);
+}
+
+static void scratch_init(void)
+{
+	scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+static float *scratch_get(size_t count)
+{
+	pthread_once(&scratch_once, scratch_init);
+	if (!scratch_key_ok)
+		return NULL;
+	struct scratch *s = pthread_getspecific(scratch_key);
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		if (!s || pthread_setspecific(scratch_key, s) != 0) {
+			free(s);
+			return NULL;
+		}
+	}
+	if (s->count < count) {
+		float *data = dlld_alloc_aligned(count, sizeof(float), "GEMM scratch", NULL);
+		if (!data)
+			return NULL;
+		dlld_free_aligned(s->data);
+		s->data = data;
+		s->count = count;
+	}
+	return s->data;
+}
+
+struct pack_job {
+	const struct dlld_gemm_args *g;
+	int mr;
+	struct dlld_gemm_packed *packed;
+};
+
+/* Packs K block `task` of A for every row (one pool task per K block). */
+static void pack_a_task(void *ctx, size_t task, int worker)
+{
+	const struct pack_job *job = ctx;
+	int p0 = (int)task * GEMM_KC;
+	int kc = job->g->k - p0 < GEMM_KC ? job->g->k - p0 : GEMM_KC;
+
+	(void)worker;
+	pack_a(job->g, job->mr, 0, (int)job->packed->m_pad, p0, kc,
+	       job->packed->data + (size_t)p0 * job->packed->m_pad);
+}
+
+/* Packs all of op(A) once into the calling thread's scratch and points
+ * g->packed_a at `view`; leaves g alone (tasks pack their own A blocks) when
+ * the scratch cannot grow. */
+static void pack_a_whole(struct dlld_pool *pool, struct dlld_gemm_args *g,
+			 enum dlld_gemm_kernel kernel, struct dlld_gemm_packed *view)
+{
+	int mr = kernel_impls[kernel]->mr;
+
+	*view = (struct dlld_gemm_packed){.kernel = kernel, .m = g->m, .k = g->k,
+					  .m_pad = (size_t)round_up(g->m, mr)};
+	if (g->k == 0)
+		return;
+	view->data = scratch_get(view->m_pad * (size_t)g->k);
+	if (!view->data)
+		return;
+	struct pack_job job = {.g = g, .mr = mr, .packed = view};
+	dlld_pool_run(pool, (size_t)((g->k + GEMM_KC - 1) / GEMM_KC), pack_a_task, &job);
+	g->packed_a = view;
 }
 
 void dlld_gemm_run(struct dlld_pool *pool, const struct dlld_gemm_args *args)
 {
 	struct dlld_gemm_args g = *args;
 	enum dlld_gemm_kernel kernel = kernel_resolve(g.kernel);
+	struct dlld_gemm_packed view;
 
-	if (g.m <= 0 || g.n <= 0)
-		return;
 	if (g.packed_a) {
 		kernel = g.packed_a->kernel;
 		g.m = g.packed_a->m;
 		g.k = g.packed_a->k;
 	}
+	if (g.m <= 0 || g.n <= 0)
+		return;
+	if (!g.packed_a)
+		pack_a_whole(pool, &g, kernel, &view);
 	struct gemm_job job = {.g = &g, .kern = kernel_impls[kernel]};
 	int mr = job.kern->mr;
 	int n_blocks = (g.n + GEMM_NC - 1) / GEMM_NC;

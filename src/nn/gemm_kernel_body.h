@@ -46,6 +46,12 @@ KB_TARGET static inline KB_V kb_finish(KB_V acc, const float *c, const float *bi
 		KB_STOREU(ci, kb_finish(c##i##0, ci, bi, t));          \
 		KB_STOREU(ci + KB_LANES, kb_finish(c##i##1, ci + KB_LANES, bi, t)); \
 	}
+#define KB_PREFETCH_C(i)                                               \
+	{                                                              \
+		const float *ci = t->c + (size_t)(i) * t->ldc;         \
+		__builtin_prefetch(ci, 1);                             \
+		__builtin_prefetch(ci + KB_NR - 1, 1);                 \
+	}
 #define KB_SPILL(i)                                                    \
 	{                                                              \
 		KB_STOREU(acc + (i) * KB_NR, c##i##0);                 \
@@ -58,6 +64,7 @@ KB_TARGET static void kb_tile(const struct dlld_gemm_tile *t)
 	KB_ROWS(KB_DECL)
 	const float *a = t->a, *b = t->b;
 
+	KB_ROWS(KB_PREFETCH_C) /* C arrives while the FMAs run */
 	for (int p = 0; p < t->kc; p++) {
 		KB_V b0 = KB_LOAD(b), b1 = KB_LOAD(b + KB_LANES);
 		KB_ROWS(KB_STEP)
