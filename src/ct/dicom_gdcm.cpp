@@ -3,6 +3,8 @@
 // escapes to C as an exception.
 #include "ct/dicom_gdcm.h"
 
+#include <csetjmp>
+#include <csignal>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +31,23 @@ namespace {
 // GDCM reports some damage only as a warning ("Incomplete Pixel Data"):
 // warnings go to this stream, which read_pixels inspects under the mutex.
 std::ostringstream gdcm_messages;
-std::mutex gdcm_messages_mutex;
+std::mutex gdcm_mutex;
+
+// Debian's GDCM is built with assertions on, and some damaged files (cut
+// inside the file meta group or an element header) end in assert() →
+// abort(). While a GDCM call runs, SIGABRT jumps back to guarded(), which
+// reports the file as malformed instead of letting the process die (glibc
+// allows leaving abort's handler this way; the objects of the interrupted
+// call leak). Calls are serialised by gdcm_mutex.
+thread_local sigjmp_buf *abort_jump = nullptr;
+
+void on_abort(int sig)
+{
+	if (abort_jump)
+		siglongjmp(*abort_jump, 1);
+	std::signal(sig, SIG_DFL);
+	std::raise(sig);
+}
 
 void set_reason(char *reason, size_t size, const char *fmt, const std::string &arg)
 {
@@ -217,13 +235,10 @@ extern "C" void dlld_gdcm_quiet(void)
 	});
 }
 
-extern "C" enum dlld_gdcm_result dlld_gdcm_read_info(const char *path, struct dlld_dcm_info *info,
+static enum dlld_gdcm_result read_info_impl(const char *path, struct dlld_dcm_info *info,
 						     char *reason, size_t reason_size)
 {
 	std::memset(info, 0, sizeof *info);
-	dlld_gdcm_quiet();
-	std::lock_guard<std::mutex> lock(gdcm_messages_mutex);
-	gdcm_messages.str(std::string());
 	try {
 		gdcm::Reader reader;
 		reader.SetFileName(path);
@@ -252,13 +267,10 @@ extern "C" enum dlld_gdcm_result dlld_gdcm_read_info(const char *path, struct dl
 	return DLLD_GDCM_RESULT_MALFORMED;
 }
 
-extern "C" enum dlld_gdcm_result dlld_gdcm_read_pixels(const char *path, long rows, long columns,
+static enum dlld_gdcm_result read_pixels_impl(const char *path, long rows, long columns,
 						       int32_t *out, char *reason,
 						       size_t reason_size)
 {
-	dlld_gdcm_quiet();
-	std::lock_guard<std::mutex> lock(gdcm_messages_mutex);
-	gdcm_messages.str(std::string());
 	try {
 		gdcm::ImageReader reader;
 		reader.SetFileName(path);
@@ -310,6 +322,32 @@ extern "C" enum dlld_gdcm_result dlld_gdcm_read_pixels(const char *path, long ro
 
 namespace {
 
+template <class Fn>
+enum dlld_gdcm_result guarded(Fn fn, char *reason, size_t reason_size)
+{
+	struct sigaction sa, old;
+	sigjmp_buf jump;
+	volatile enum dlld_gdcm_result result = DLLD_GDCM_RESULT_MALFORMED;
+
+	dlld_gdcm_quiet();
+	gdcm_mutex.lock();
+	gdcm_messages.str(std::string());
+	std::memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_abort;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGABRT, &sa, &old);
+	if (sigsetjmp(jump, 1) == 0) {
+		abort_jump = &jump;
+		result = fn();
+	} else {
+		set_reason(reason, reason_size, "%sGDCM aborted while parsing (corrupt or truncated DICOM)", "");
+	}
+	abort_jump = nullptr;
+	sigaction(SIGABRT, &old, nullptr);
+	gdcm_mutex.unlock();
+	return result;
+}
+
 void insert_element(gdcm::DataSet &ds, const struct dlld_dcm_element &el)
 {
 	gdcm::DataElement de(gdcm::Tag(el.group, el.element));
@@ -331,15 +369,12 @@ void insert_element(gdcm::DataSet &ds, const struct dlld_dcm_element &el)
 
 } // namespace
 
-extern "C" enum dlld_gdcm_result dlld_gdcm_write_image(const char *path,
+static enum dlld_gdcm_result write_image_impl(const char *path,
 						       const struct dlld_dcm_element *el,
 						       size_t n_el, const int16_t *pixels, long rows,
 						       long columns, char *reason,
 						       size_t reason_size)
 {
-	dlld_gdcm_quiet();
-	std::lock_guard<std::mutex> lock(gdcm_messages_mutex);
-	gdcm_messages.str(std::string());
 	try {
 		gdcm::Writer writer;
 		writer.SetFileName(path);
@@ -370,4 +405,30 @@ extern "C" enum dlld_gdcm_result dlld_gdcm_write_image(const char *path,
 		set_reason(reason, reason_size, "%sGDCM could not write the file", "");
 	}
 	return DLLD_GDCM_RESULT_WRITE;
+}
+
+extern "C" enum dlld_gdcm_result dlld_gdcm_read_info(const char *path, struct dlld_dcm_info *info,
+						     char *reason, size_t reason_size)
+{
+	return guarded([&] { return read_info_impl(path, info, reason, reason_size); }, reason,
+		       reason_size);
+}
+
+extern "C" enum dlld_gdcm_result dlld_gdcm_read_pixels(const char *path, long rows, long columns,
+						       int32_t *out, char *reason,
+						       size_t reason_size)
+{
+	return guarded([&] { return read_pixels_impl(path, rows, columns, out, reason, reason_size); },
+		       reason, reason_size);
+}
+
+extern "C" enum dlld_gdcm_result dlld_gdcm_write_image(const char *path,
+						       const struct dlld_dcm_element *el,
+						       size_t n_el, const int16_t *pixels, long rows,
+						       long columns, char *reason,
+						       size_t reason_size)
+{
+	return guarded([&] {
+		return write_image_impl(path, el, n_el, pixels, rows, columns, reason, reason_size);
+	}, reason, reason_size);
 }
