@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Independent reference for `dlld eval`'s figures of merit and detection counts.
 
 Reads the four study tables with Python's csv module, applies the DESIGN §7
@@ -14,7 +14,7 @@ It also writes the edge-case studies it checks (tests/eval/data/edge,
 tests/eval/data/random) so that the committed inputs and expected values come
 from one place:
 
-    python3 tools/ref_foms.py            # rewrite data sets + expected values
+    /usr/bin/python3 tools/ref_foms.py   # Debian python3 (statsmodels); rewrites data + expected values
 Output: tests/eval/data/foms_expected.csv  (dataset,reader,quantity,value)
 """
 import csv
@@ -227,6 +227,35 @@ def make_random(seed=7):
     return cases, lesions, readers, [tuple(m) for m in marks]
 
 
+def kappas(cases, lesions, readers, marks):
+    """Fleiss' kappa (statsmodels) per group of >= 2 readers on lesion
+    detection and on patient positivity (any positive mark)."""
+    from statsmodels.stats.inter_rater import fleiss_kappa
+    out = []
+    groups = []
+    for _, g, _ in readers:
+        if g not in groups:
+            groups.append(g)
+    for g in groups:
+        members = [(r, t) for r, gg, t in readers if gg == g]
+        if len(members) < 2:
+            continue
+        les = [(p, l) for p, _ in cases for l, _ in lesions.get(p, [])]
+        det = {k: 0 for k in les}
+        pos = {p: 0 for p, _ in cases}
+        for r, t in members:
+            ll, nl = reader_marks(marks, r, t)
+            for k in les:
+                det[k] += ll.get(k, (NEG, False))[1]
+            for p, _ in cases:
+                pos[p] += any(ll.get((p, l), (NEG, False))[1] for l, _ in lesions.get(p, [])) or \
+                    any(q == p and f for q, _, f in nl)
+        m = len(members)
+        out.append((g, "kappa_lesion", fleiss_kappa([[det[k], m - det[k]] for k in les], method="fleiss")))
+        out.append((g, "kappa_patient", fleiss_kappa([[pos[p], m - pos[p]] for p, _ in cases], method="fleiss")))
+    return out
+
+
 def fmt(x):
     return "nan" if isinstance(x, float) and math.isnan(x) else repr(float(x))
 
@@ -251,6 +280,8 @@ def main():
             rows.append((name, rname, "cpm", c))
             for k, v in counts(cases, lesions, ll, nl).items():
                 rows.append((name, rname, k, v))
+        for g, k, v in kappas(cases, lesions, readers, marks):
+            rows.append((name, g, k, v))
     with open(os.path.join(ROOT, "foms_expected.csv"), "w") as f:
         f.write("dataset,reader,quantity,value\n")
         for d, r, k, v in rows:

@@ -1,7 +1,8 @@
 /*
  * tests/eval/test_foms.c — figures of merit: the hand-computed AFROC of
  * eval-tiny, and every FOM, jackknife SE, CPM and detection count against
- * tools/ref_foms.py's independent pair enumeration (tests/eval/data/foms_expected.csv).
+ * tools/ref_foms.py's independent pair enumeration (tests/eval/data/foms_expected.csv),
+ * and the groups' Fleiss kappa against statsmodels.
  */
 #include "eval/foms.h"
 #include "eval_fixture.h"
@@ -115,6 +116,14 @@ static void test_fixtures(void)
 			CHECK_INT_EQ(dlld_eval_run(s, &opt, &res, &err), DLLD_STATUS_OK);
 		for (size_t r = 0; res && r < res->n_readers; r++)
 			compare_reader(csv, sets[d], &res->readers[r]);
+		for (size_t g = 0; res && g < res->n_groups; g++) {
+			const struct dlld_eval_group_result *gr = &res->groups[g];
+			if (!gr->has_kappa)
+				continue;
+			/* statsmodels' fleiss_kappa(method="fleiss") */
+			compare(csv, sets[d], gr->name, "kappa_lesion", gr->kappa_lesion.kappa);
+			compare(csv, sets[d], gr->name, "kappa_patient", gr->kappa_patient.kappa);
+		}
 		dlld_eval_result_destroy(res);
 		dlld_eval_study_destroy(s);
 	}
