@@ -206,5 +206,23 @@ static inline float dlld_window01(float hu, float width, float level)
 /* Fills out[nx*ny] with slice k of v windowed to 8 bit. */
 void dlld_ct_window_slice_u8(const struct dlld_volume *v, int32_t k, float width, float level,
 			     uint8_t *out);
+/* Fills out[nx*ny] with slice k of v windowed to [0, 1]. */
+void dlld_ct_window_slice01(const struct dlld_volume *v, int32_t k, float width, float level,
+			    float *out);
+/* Parses "W/L" (e.g. "400/40": width 400 HU, level 40 HU); false when
+ * malformed or width <= 0. */
+bool dlld_ct_parse_window(const char *text, float *width, float *level);
+
+/* Returns a new volume in *out: v resampled in-plane to target_mm pixels
+ * (slices unchanged). Linear kernel, widened when reducing (antialiased);
+ * nx' = round(nx * spacing_x / target_mm), likewise ny'; output pixel x
+ * samples input (x + 0.5) * target/spacing - 0.5 and the affine follows.
+ * Borrows v; provenance copied. */
+enum dlld_status dlld_ct_resample_inplane(const struct dlld_volume *v, double target_mm,
+					  struct dlld_volume **out, struct dlld_error *err);
+/* As dlld_ct_resample_inplane for a label map, nearest neighbour (the
+ * input pixel containing the output pixel's centre). */
+enum dlld_status dlld_labelmap_resample_inplane(const struct dlld_labelmap *m, double target_mm,
+						struct dlld_labelmap **out, struct dlld_error *err);
 
 #endif
