@@ -1,9 +1,9 @@
 /*
  * eval/plot.c — `dlld eval --plots DIR`: empirical AFROC and FROC curves as
  * hand-written SVG (axes, ticks, labels, legend) and as PNG (libpng; the same
- * axes, grid, curves and points rasterised without text — the SVG carries the
- * words), one figure per reader, per group and for all readers, plus the curve
- * points as CSV (curves.csv: reader,curve,x,y).
+ * figure rasterised, labels in a small built-in 5×7 bitmap font), one figure
+ * per reader, per group and for all readers, plus the curve points as CSV
+ * (curves.csv: reader,curve,x,y).
  *
  * Operating points are joined by straight lines, as RJafroc draws empirical
  * curves; the AFROC ends at (1, 1).
@@ -172,6 +172,115 @@ static void line(struct canvas *cv, double x0, double y0, double x1, double y1, 
 		dot(cv, (int)lround(x0 + dx * i / steps), (int)lround(y0 + dy * i / steps), r, rgb);
 }
 
+/* A 5×7 bitmap font (rows top to bottom, bit 4 = left column) for the PNG
+ * labels: digits, capitals (lower case is drawn as capitals) and a little
+ * punctuation; other characters draw as '?'. */
+static const unsigned char glyphs[128][7] = {
+	['0'] = {0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E},
+	['1'] = {0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E},
+	['2'] = {0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F},
+	['3'] = {0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E},
+	['4'] = {0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02},
+	['5'] = {0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E},
+	['6'] = {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E},
+	['7'] = {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08},
+	['8'] = {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E},
+	['9'] = {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C},
+	['A'] = {0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11},
+	['B'] = {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E},
+	['C'] = {0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E},
+	['D'] = {0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C},
+	['E'] = {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F},
+	['F'] = {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10},
+	['G'] = {0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F},
+	['H'] = {0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11},
+	['I'] = {0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E},
+	['J'] = {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C},
+	['K'] = {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11},
+	['L'] = {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F},
+	['M'] = {0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11},
+	['N'] = {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11},
+	['O'] = {0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E},
+	['P'] = {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10},
+	['Q'] = {0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D},
+	['R'] = {0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11},
+	['S'] = {0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E},
+	['T'] = {0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04},
+	['U'] = {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E},
+	['V'] = {0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04},
+	['W'] = {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A},
+	['X'] = {0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11},
+	['Y'] = {0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04},
+	['Z'] = {0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F},
+	['.'] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C},
+	[','] = {0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08},
+	['-'] = {0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00},
+	['_'] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F},
+	['('] = {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02},
+	[')'] = {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08},
+	[':'] = {0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00},
+	['/'] = {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00},
+	['?'] = {0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04},
+};
+
+/* Draws s with its top-left corner at (x, y), each font pixel scale × scale. */
+static void text(struct canvas *cv, int x, int y, const char *s, int scale,
+		 const unsigned char *rgb)
+{
+	for (; *s; s++, x += 6 * scale) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 'a' && c <= 'z')
+			c = (unsigned char)(c - 'a' + 'A');
+		if (c == ' ')
+			continue;
+		const unsigned char *g = glyphs[c < 128 ? c : '?'];
+		if (!(g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6]))
+			g = glyphs['?'];
+		for (int row = 0; row < 7; row++)
+			for (int col = 0; col < 5; col++)
+				if (g[row] & (0x10 >> col))
+					for (int dy = 0; dy < scale; dy++)
+						for (int dx = 0; dx < scale; dx++) {
+							int xx = x + col * scale + dx, yy = y + row * scale + dy;
+							if (xx >= 0 && xx < PLOT_W && yy >= 0 && yy < PLOT_H)
+								memcpy(cv->px[yy][xx], rgb, 3);
+						}
+	}
+}
+
+/* Returns the pixel width of s in the font at scale. */
+static int text_width(const char *s, int scale)
+{
+	return (int)strlen(s) * 6 * scale - scale;
+}
+
+/* Draws the title, tick labels, axis names and legend names. */
+static void png_labels(struct canvas *cv, const struct figure *f)
+{
+	static const unsigned char black[3] = {0, 0, 0};
+	char buf[160];
+	double y0 = plot_y(0);
+
+	text(cv, (PLOT_W - text_width(f->title, 2)) / 2, 10, f->title, 2, black);
+	for (int i = 0; i <= 5; i++) {
+		snprintf(buf, sizeof buf, "%g", f->xmax * i / 5);
+		text(cv, (int)plot_x(f, f->xmax * i / 5) - text_width(buf, 1) / 2, (int)y0 + 9, buf, 1,
+		     black);
+		snprintf(buf, sizeof buf, "%g", i / 5.0);
+		text(cv, MARGIN_L - 9 - text_width(buf, 1), (int)plot_y(i / 5.0) - 3, buf, 1, black);
+	}
+	const char *xname = f->kind == CURVE_AFROC ? "FPF" : "NLF (NL marks per patient)";
+	text(cv, (int)(plot_x(f, 0) + plot_x(f, f->xmax) - text_width(xname, 2)) / 2, PLOT_H - 24,
+	     xname, 2, black);
+	text(cv, 6, MARGIN_T - 16, "LLF", 2, black);
+	for (size_t i = 0; i < f->n; i++) {
+		snprintf(buf, sizeof buf, "%.20s %.3f", f->readers[i]->name,
+			 f->kind == CURVE_AFROC ? f->readers[i]->fom[DLLD_EVAL_FOM_AFROC]
+						: f->readers[i]->cpm);
+		text(cv, PLOT_W - MARGIN_R - 130, MARGIN_T + 9 + 16 * (int)i, buf, 1, black);
+	}
+}
+
 static void png_draw(struct canvas *cv, const struct figure *f)
 {
 	static const unsigned char grid[3] = {221, 221, 221}, black[3] = {0, 0, 0};
@@ -198,10 +307,10 @@ static void png_draw(struct canvas *cv, const struct figure *f)
 			     plot_y(c->y[p]), 1, rgb);
 		for (size_t p = 0; p < c->n; p++)
 			dot(cv, (int)lround(plot_x(f, c->x[p])), (int)lround(plot_y(c->y[p])), 2, rgb);
-		/* legend swatch in the reader's colour, in legend order (names in the SVG) */
 		line(cv, PLOT_W - MARGIN_R - 150, MARGIN_T + 12 + 16.0 * (double)i,
 		     PLOT_W - MARGIN_R - 136, MARGIN_T + 12 + 16.0 * (double)i, 1, rgb);
 	}
+	png_labels(cv, f);
 }
 
 static enum dlld_status write_png(const struct figure *f, const char *path,
