@@ -89,7 +89,15 @@ struct dlld_ct_load_options {
 };
 
 /* Reads a CT study at path: a DICOM folder or file, or a .nii / .nii.gz.
- * Returns a new volume in *out (HU; rescale applied). opts may be NULL. */
+ * Returns a new volume in *out (HU; rescale applied). opts may be NULL.
+ * DICOM: the series is opts->series_uid or the automatic choice (loadable,
+ * Modality CT, ImageType ORIGINAL\PRIMARY, most slices). A series whose
+ * slices are stacked at an angle to their normal (gantry tilt) or whose
+ * steps are not uniform (e.g. a missing slice) is refused with
+ * DLLD_STATUS_INCONSISTENT unless allow_tilt / allow_uneven; then it is
+ * resampled onto an orthogonal grid with the median step (docs/ct.md).
+ * Errors: 2 not found, 3 malformed (names the file and tag/field),
+ * 4 inconsistent series. */
 enum dlld_status dlld_ct_load(const char *path, const struct dlld_ct_load_options *opts,
 			      struct dlld_volume **out, struct dlld_error *err);
 
@@ -142,6 +150,9 @@ size_t dlld_dicom_scan_skipped(const struct dlld_dicom_scan *scan);
 enum dlld_status dlld_dicom_scan_load(const struct dlld_dicom_scan *scan, size_t i,
 				      const struct dlld_ct_load_options *opts,
 				      struct dlld_volume **out, struct dlld_error *err);
+
+/* True when path ends in .nii or .nii.gz. */
+bool dlld_ct_path_is_nifti(const char *path);
 
 /* NIfTI: qform/sform → LPS, scl_slope/inter applied, any integer or float
  * datatype read as HU. Returns a new volume in *out. */

@@ -13,9 +13,6 @@ void dlld_ct_provenance_path(struct dlld_provenance *prov, const char *path);
  * nearest and clamp to the type's range. */
 void dlld_ct_convert_float(const float *hu, size_t n, enum dlld_nifti_type type, void *out);
 
-/* True when path ends in .nii or .nii.gz. */
-bool dlld_ct_path_is_nifti(const char *path);
-
 /* Reads the DICOM series at path (folder scanned recursively, or one file):
  * returns a new volume in *out. */
 enum dlld_status dlld_dicom_load(const char *path, const struct dlld_ct_load_options *opts,
