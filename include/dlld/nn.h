@@ -73,13 +73,13 @@ struct dlld_net_config {
 	enum dlld_lr_policy policy;
 	int step;                     /* policy=step */
 	double scale, gamma;          /* policy=step / exp / sig */
-	int n_steps;                  /* policy=steps */
+	int n_steps, n_scales;        /* policy=steps: equal counts */
 	int steps[DLLD_NET_MAX_STEPS];
 	double scales[DLLD_NET_MAX_STEPS];
 	/* augmentation (stored for the training code; the engine ignores it) */
 	double angle, saturation, exposure, hue, aspect;
-	int flip, jitter_pixels;
-	double min_crop, max_crop;
+	int flip, min_crop, max_crop;
+	double ignored;               /* sink of accepted keys DLLD does not use */
 };
 
 /* ---- creating a network ------------------------------------------------------ */
@@ -92,6 +92,9 @@ struct dlld_net_options {
 	int width, height;
 	int channels;     /* e.g. 1 for one CT window, 3 for 2.5D slices */
 	bool training;    /* also plan deltas, gradients and SGD velocities */
+	bool keep_outputs; /* every layer's output stays readable after forward
+			      (inference otherwise reuses the memory of outputs
+			      no later layer reads; yolo outputs always stay) */
 };
 
 /* Parses and plans the cfg at path and allocates the network. Returns new

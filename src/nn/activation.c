@@ -1,0 +1,56 @@
+/* nn/activation.c — darknet's activations (nn/gemm.h defines them) and
+ * their derivatives, taken from the output y as darknet does:
+ * leaky' = y > 0 ? 1 : 0.1, logistic' = y·(1 − y), linear' = 1. */
+#include "nn/layer.h"
+
+static float derivative(enum dlld_gemm_act act, float y)
+{
+	switch (act) {
+	case DLLD_GEMM_ACT_LEAKY:
+		return y > 0.0f ? 1.0f : 0.1f;
+	case DLLD_GEMM_ACT_LOGISTIC:
+		return y * (1.0f - y);
+	case DLLD_GEMM_ACT_LINEAR:
+	case DLLD_GEMM_ACT_COUNT:
+		break;
+	}
+	return 1.0f;
+}
+
+void dlld_act_forward(enum dlld_gemm_act act, float *x, size_t n)
+{
+	if (act == DLLD_GEMM_ACT_LINEAR)
+		return;
+	for (size_t i = 0; i < n; i++)
+		x[i] = dlld_gemm_act_apply(act, x[i]);
+}
+
+void dlld_act_backward(enum dlld_gemm_act act, const float *y, const float *dy, float *dx,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dx[i] += dy[i] * derivative(act, y[i]);
+}
+
+void dlld_act_gradient(enum dlld_gemm_act act, const float *y, float *dy, size_t n)
+{
+	if (act == DLLD_GEMM_ACT_LINEAR)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dy[i] *= derivative(act, y[i]);
+}
+
+float dlld_layer_uniform(struct dlld_rng *rng, double lo, double hi)
+{
+	return (float)dlld_rng_range(rng, lo, hi);
+}
+
+void dlld_layer_parallel(struct dlld_pool *pool, size_t n_tasks, dlld_pool_task_fn fn, void *ctx)
+{
+	if (!pool) {
+		for (size_t t = 0; t < n_tasks; t++)
+			fn(ctx, t, 0);
+		return;
+	}
+	dlld_pool_run(pool, n_tasks, fn, ctx);
+}

@@ -1,0 +1,372 @@
+/*
+ * nn/conv.c — [convolutional]: grouped 2D convolution as im2col → GEMM,
+ * optional batch normalization, then the activation.
+ *
+ * Shapes (per image b, group g of G; c_g = c/G, n_g = filters/G, K = c_g·s²):
+ *   weights  [filters × c_g × s × s]    (darknet order: row f = filter f)
+ *   col      [K × out_h·out_w]           (workspace; none for 1×1 stride 1)
+ *   output   [filters × out_h × out_w]   z = W_g · col_g per group
+ * Batch norm (darknet's ε outside the root):  x̂ = (z − μ)/(σ + 1e-6),
+ * y = act(γ·x̂ + β); training uses the batch's μ and biased σ² and moves the
+ * rolling statistics by 1 %; inference uses the rolling ones. Without batch
+ * norm y = act(z + bias). Folded or without batch norm, the bias and the
+ * activation run inside the GEMM epilogue (dlld_gemm_bias_act).
+ * Training state: x̂ [n × filters × out_h × out_w], μ[filters], σ[filters].
+ */
+#include "nn/layer.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/im2col.h"
+
+#define BN_EPS 1e-6f
+#define BN_ROLLING 0.01f
+
+#define KEY(name, field, lo, hi) \
+	{name, DLLD_CFG_TYPE_INT, offsetof(struct dlld_layer, u.conv.field), 0, 0, lo, hi}
+
+static const struct dlld_cfg_key conv_keys[] = {
+	KEY("filters", filters, 1, 65536),
+	KEY("size", size, 1, 63),
+	KEY("stride", stride, 1, 64),
+	KEY("pad", pad, 0, 1),
+	KEY("padding", padding, 0, 64),
+	KEY("groups", groups, 1, 65536),
+	KEY("batch_normalize", batch_normalize, 0, 1),
+	{"activation", DLLD_CFG_TYPE_ACTIVATION, offsetof(struct dlld_layer, u.conv.activation), 0,
+	 0, 0, 0},
+	{NULL, DLLD_CFG_TYPE_COUNT, 0, 0, 0, 0, 0},
+};
+
+/* Parameter slots, in darknet's .weights order. */
+enum { P_BIASES, P_SCALES, P_MEAN, P_VARIANCE };
+
+static void conv_defaults(struct dlld_layer *l)
+{
+	l->u.conv = (struct dlld_conv_cfg){
+		.filters = 1, .size = 1, .stride = 1, .groups = 1,
+		.activation = DLLD_GEMM_ACT_LOGISTIC, /* darknet's default */
+	};
+}
+
+static bool is_pointwise(const struct dlld_layer *l)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+	return c->size == 1 && c->stride == 1 && c->padding == 0;
+}
+
+static struct dlld_param *weights(struct dlld_layer *l)
+{
+	return &l->params[l->n_params - 1];
+}
+
+static struct dlld_im2col geometry(const struct dlld_layer *l)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+	return (struct dlld_im2col){l->in.c / c->groups, l->in.h, l->in.w, c->size, c->stride,
+				    c->padding, l->out.h, l->out.w};
+}
+
+static enum dlld_status conv_plan(struct dlld_layer *l, const struct dlld_plan *p,
+				  struct dlld_error *err)
+{
+	struct dlld_conv_cfg *c = &l->u.conv;
+	enum dlld_status st = dlld_plan_add_input(l, p, -1, err);
+	size_t n = (size_t)c->filters, k, plane;
+
+	if (st != DLLD_STATUS_OK)
+		return st;
+	if (c->pad)
+		c->padding = c->size / 2;
+	if (l->in.c % c->groups || c->filters % c->groups)
+		return dlld_error_set_line(err, DLLD_STATUS_INCONSISTENT, p->file, l->line,
+					   "groups=%d must divide the %d input channels and the %d filters",
+					   c->groups, l->in.c, c->filters);
+	l->out = (struct dlld_shape){l->in.n, c->filters,
+				     (l->in.h + 2 * c->padding - c->size) / c->stride + 1,
+				     (l->in.w + 2 * c->padding - c->size) / c->stride + 1};
+	if (l->in.h + 2 * c->padding < c->size || l->in.w + 2 * c->padding < c->size)
+		return dlld_error_set_line(err, DLLD_STATUS_INCONSISTENT, p->file, l->line,
+					   "kernel %d larger than the padded %dx%d input", c->size,
+					   l->in.w, l->in.h);
+	k = (size_t)(l->in.c / c->groups) * (size_t)c->size * (size_t)c->size;
+	plane = dlld_shape_plane(l->out);
+	dlld_plan_add_param(l, "biases", n, true, false);
+	if (c->batch_normalize) {
+		dlld_plan_add_param(l, "scales", n, true, false);
+		dlld_plan_add_param(l, "rolling_mean", n, false, false);
+		dlld_plan_add_param(l, "rolling_variance", n, false, false);
+		if (p->training)
+			l->state_floats = dlld_shape_count(l->out) + 2 * n;
+	}
+	dlld_plan_add_param(l, "weights", n * k, true, true);
+	l->workspace_floats = is_pointwise(l) ? 0 : k * plane;
+	l->bflops = 2.0 * (double)(n * k) * (double)plane / 1e9;
+	return DLLD_STATUS_OK;
+}
+
+static void conv_init(struct dlld_layer *l, struct dlld_rng *rng)
+{
+	struct dlld_param *w = weights(l);
+	size_t fan_in = w->count / (size_t)l->u.conv.filters;
+	double a = 0.5 * sqrt(6.0 / (double)fan_in);
+	static const double lo[] = {-0.1, 0.5, -0.1, 0.5}, hi[] = {0.1, 1.5, 0.1, 1.5};
+
+	for (int p = 0; p < l->n_params - 1; p++)
+		for (size_t i = 0; i < l->params[p].count; i++)
+			l->params[p].data[i] = dlld_layer_uniform(rng, lo[p], hi[p]);
+	for (size_t i = 0; i < w->count; i++)
+		w->data[i] = dlld_layer_uniform(rng, -a, a);
+}
+
+/* z[b] = W · col(x[b]) per group, into l->output (bias/act when `fused`). */
+static void conv_gemm(struct dlld_layer *l, const struct dlld_run *run, bool fused)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+	struct dlld_im2col g = geometry(l);
+	int n_g = c->filters / c->groups, k = g.channels * c->size * c->size;
+	int plane = l->out.h * l->out.w;
+	size_t in_group = (size_t)g.channels * (size_t)l->in.h * (size_t)l->in.w;
+	const float *w = weights(l)->data, *bias = l->params[P_BIASES].data;
+	enum dlld_gemm_act act = fused ? c->activation : DLLD_GEMM_ACT_LINEAR;
+
+	for (int b = 0; b < l->in.n; b++) {
+		for (int grp = 0; grp < c->groups; grp++) {
+			const float *x = l->src[0] + ((size_t)b * (size_t)c->groups + (size_t)grp) * in_group;
+			float *z = l->output + ((size_t)b * (size_t)c->filters + (size_t)(grp * n_g)) *
+						       (size_t)plane;
+			const float *wg = w + (size_t)(grp * n_g) * (size_t)k;
+			const float *col = x;
+			if (!is_pointwise(l)) {
+				dlld_im2col(run->pool, &g, x, run->workspace);
+				col = run->workspace;
+			}
+			dlld_gemm_bias_act(run->pool, n_g, plane, k, wg, k, col, plane,
+					   fused ? bias + grp * n_g : NULL, act, z, plane);
+		}
+	}
+}
+
+/* Per-channel batch mean and biased standard deviation of l->output. */
+static void batch_statistics(const struct dlld_layer *l, float *mean, float *sigma)
+{
+	size_t plane = dlld_shape_plane(l->out), count = plane * (size_t)l->out.n;
+
+	for (int f = 0; f < l->out.c; f++) {
+		double s = 0.0, ss = 0.0;
+		for (int b = 0; b < l->out.n; b++) {
+			const float *z = l->output + ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
+			for (size_t i = 0; i < plane; i++)
+				s += z[i];
+		}
+		double mu = s / (double)count;
+		for (int b = 0; b < l->out.n; b++) {
+			const float *z = l->output + ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
+			for (size_t i = 0; i < plane; i++)
+				ss += ((double)z[i] - mu) * ((double)z[i] - mu);
+		}
+		mean[f] = (float)mu;
+		sigma[f] = (float)sqrt(ss / (double)count);
+	}
+}
+
+/* Normalizes l->output in place, keeping x̂ when training; then γ, β, act. */
+static void batch_norm_forward(struct dlld_layer *l, bool train)
+{
+	size_t plane = dlld_shape_plane(l->out), n = (size_t)l->out.c;
+	float *scales = l->params[P_SCALES].data, *shift = l->params[P_BIASES].data;
+	float *rmean = l->params[P_MEAN].data, *rvar = l->params[P_VARIANCE].data;
+	float *x_hat = train ? l->state : NULL;
+	float *mean = train ? l->state + dlld_shape_count(l->out) : NULL, *sigma = mean ? mean + n : NULL;
+	size_t count = plane * (size_t)l->out.n;
+
+	if (train) {
+		batch_statistics(l, mean, sigma);
+		for (size_t f = 0; f < n; f++) {
+			float unbiased = count > 1 ? sigma[f] * sigma[f] * (float)count /
+							     (float)(count - 1)
+						   : 0.0f;
+			rmean[f] = (1.0f - BN_ROLLING) * rmean[f] + BN_ROLLING * mean[f];
+			rvar[f] = (1.0f - BN_ROLLING) * rvar[f] + BN_ROLLING * unbiased;
+		}
+	}
+	for (int b = 0; b < l->out.n; b++) {
+		for (size_t f = 0; f < n; f++) {
+			size_t at = ((size_t)b * n + f) * plane;
+			float *z = l->output + at;
+			float mu = train ? mean[f] : rmean[f];
+			float inv = 1.0f / ((train ? sigma[f] : sqrtf(rvar[f])) + BN_EPS);
+			for (size_t i = 0; i < plane; i++) {
+				float xh = (z[i] - mu) * inv;
+				if (x_hat)
+					x_hat[at + i] = xh;
+				z[i] = scales[f] * xh + shift[f];
+			}
+		}
+	}
+	dlld_act_forward(l->u.conv.activation, l->output, dlld_shape_count(l->out));
+}
+
+static void conv_forward(struct dlld_layer *l, const struct dlld_run *run)
+{
+	bool bn = l->u.conv.batch_normalize && !l->u.conv.folded;
+
+	conv_gemm(l, run, !bn);
+	if (bn)
+		batch_norm_forward(l, run->train && l->state);
+}
+
+/* Sums of dy and dy·x̂ per channel over the batch. */
+static void channel_sums(const struct dlld_layer *l, int f, const float *x_hat, double *s_dy,
+			 double *s_dyx)
+{
+	size_t plane = dlld_shape_plane(l->out);
+
+	*s_dy = 0.0;
+	*s_dyx = 0.0;
+	for (int b = 0; b < l->out.n; b++) {
+		size_t at = ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
+		for (size_t i = 0; i < plane; i++) {
+			*s_dy += l->delta[at + i];
+			if (x_hat)
+				*s_dyx += (double)l->delta[at + i] * x_hat[at + i];
+		}
+	}
+}
+
+/* Turns l->delta (∂L/∂y after the activation's derivative) into ∂L/∂z in
+ * place and accumulates the γ and β gradients. With batch statistics:
+ * ∂z = (g − mean g)/(σ + ε) − x̂·mean(g·x̂)/σ, where g = γ·∂y. */
+static void batch_norm_backward(struct dlld_layer *l, bool train)
+{
+	size_t plane = dlld_shape_plane(l->out), n = (size_t)l->out.c;
+	size_t count = plane * (size_t)l->out.n;
+	const float *x_hat = train ? l->state : NULL;
+	const float *sigma = train ? l->state + dlld_shape_count(l->out) + n : NULL;
+	const float *scales = l->params[P_SCALES].data, *rvar = l->params[P_VARIANCE].data;
+
+	for (size_t f = 0; f < n; f++) {
+		double s_dy, s_dyx;
+		channel_sums(l, (int)f, x_hat, &s_dy, &s_dyx);
+		l->params[P_BIASES].grad[f] += (float)s_dy;
+		if (x_hat)
+			l->params[P_SCALES].grad[f] += (float)s_dyx;
+		float s = (train ? sigma[f] : sqrtf(rvar[f])) + BN_EPS;
+		double mean_g = scales[f] * s_dy / (double)count;
+		double mean_gx = scales[f] * s_dyx / (double)count;
+		double k2 = train && sigma[f] > 0.0f ? mean_gx / sigma[f] : 0.0;
+		for (int b = 0; b < l->out.n; b++) {
+			size_t at = ((size_t)b * n + f) * plane;
+			float *d = l->delta + at;
+			for (size_t i = 0; i < plane; i++) {
+				double g = (double)scales[f] * d[i];
+				d[i] = train ? (float)((g - mean_g) / s - (x_hat[at + i] * k2))
+					     : (float)(g / s);
+			}
+		}
+	}
+}
+
+static void bias_backward(struct dlld_layer *l)
+{
+	size_t plane = dlld_shape_plane(l->out);
+
+	for (int f = 0; f < l->out.c; f++) {
+		double s = 0.0;
+		for (int b = 0; b < l->out.n; b++) {
+			const float *d = l->delta + ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
+			for (size_t i = 0; i < plane; i++)
+				s += d[i];
+		}
+		l->params[P_BIASES].grad[f] += (float)s;
+	}
+}
+
+/* ∂W += ∂z·colᵀ and ∂x += col2im(Wᵀ·∂z), per image and group. */
+static void conv_backward_gemm(struct dlld_layer *l, const struct dlld_run *run)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+	struct dlld_im2col g = geometry(l);
+	int n_g = c->filters / c->groups, k = g.channels * c->size * c->size;
+	int plane = l->out.h * l->out.w;
+	size_t in_group = (size_t)g.channels * (size_t)l->in.h * (size_t)l->in.w;
+	struct dlld_param *w = weights(l);
+
+	for (int b = 0; b < l->in.n; b++) {
+		for (int grp = 0; grp < c->groups; grp++) {
+			size_t in_at = ((size_t)b * (size_t)c->groups + (size_t)grp) * in_group;
+			const float *dz = l->delta + ((size_t)b * (size_t)c->filters +
+						      (size_t)(grp * n_g)) * (size_t)plane;
+			const float *wg = w->data + (size_t)(grp * n_g) * (size_t)k;
+			float *dwg = w->grad + (size_t)(grp * n_g) * (size_t)k;
+			const float *col = l->src[0] + in_at;
+			if (!is_pointwise(l)) {
+				dlld_im2col(run->pool, &g, col, run->workspace);
+				col = run->workspace;
+			}
+			dlld_gemm(run->pool, false, true, n_g, k, plane, 1.0f, dz, plane, col, plane,
+				  1.0f, dwg, k);
+			if (!l->src_delta[0])
+				continue;
+			if (is_pointwise(l)) {
+				dlld_gemm(run->pool, true, false, k, plane, n_g, 1.0f, wg, k, dz, plane,
+					  1.0f, l->src_delta[0] + in_at, plane);
+				continue;
+			}
+			dlld_gemm(run->pool, true, false, k, plane, n_g, 1.0f, wg, k, dz, plane, 0.0f,
+				  run->workspace, plane);
+			dlld_col2im(run->pool, &g, run->workspace, l->src_delta[0] + in_at);
+		}
+	}
+}
+
+static void conv_backward(struct dlld_layer *l, const struct dlld_run *run)
+{
+	dlld_act_gradient(l->u.conv.activation, l->output, l->delta, dlld_shape_count(l->out));
+	if (l->u.conv.batch_normalize && !l->u.conv.folded)
+		batch_norm_backward(l, run->train && l->state);
+	else
+		bias_backward(l);
+	conv_backward_gemm(l, run);
+}
+
+static void conv_fold(struct dlld_layer *l)
+{
+	struct dlld_param *w = weights(l);
+	size_t k = w->count / (size_t)l->u.conv.filters;
+
+	if (!l->u.conv.batch_normalize || l->u.conv.folded)
+		return;
+	for (int f = 0; f < l->u.conv.filters; f++) {
+		float scale = l->params[P_SCALES].data[f] /
+			      (sqrtf(l->params[P_VARIANCE].data[f]) + BN_EPS);
+		for (size_t i = 0; i < k; i++)
+			w->data[(size_t)f * k + i] *= scale;
+		l->params[P_BIASES].data[f] -= l->params[P_MEAN].data[f] * scale;
+	}
+	l->u.conv.folded = true;
+}
+
+static void conv_describe(const struct dlld_layer *l, char *buf, size_t size)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+
+	snprintf(buf, size, "conv  %5d %2d x%2d /%2d  %4d x%4d x%4d   ->  %4d x%4d x%4d  %5.3f BFLOPs",
+		 c->filters, c->size, c->size, c->stride, l->in.w, l->in.h, l->in.c, l->out.w,
+		 l->out.h, l->out.c, l->bflops);
+}
+
+const struct dlld_layer_ops dlld_conv_ops = {
+	.kind = DLLD_LAYER_KIND_CONVOLUTIONAL,
+	.keys = conv_keys,
+	.defaults = conv_defaults,
+	.plan = conv_plan,
+	.init = conv_init,
+	.forward = conv_forward,
+	.backward = conv_backward,
+	.fold = conv_fold,
+	.describe = conv_describe,
+};

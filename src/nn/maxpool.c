@@ -1,0 +1,151 @@
+/*
+ * nn/maxpool.c — [maxpool] with darknet's padding semantics.
+ *
+ * padding defaults to size − 1; out = (in + padding − size)/stride + 1; the
+ * window of output (oy, ox) starts at (oy·stride − padding/2, ox·stride −
+ * padding/2) and positions outside the input are ignored (−∞). So yolov3-
+ * tiny's size 2 stride 1 keeps 13×13 by looking one pixel right and down.
+ * The first maximum in row-major window order wins; backward recomputes it
+ * (no index buffer) and routes the whole delta there.
+ *   in  [n × c × h × w]   out [n × c × out_h × out_w]
+ */
+#include "nn/layer.h"
+
+#include <float.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define KEY(name, field, lo, hi) \
+	{name, DLLD_CFG_TYPE_INT, offsetof(struct dlld_layer, u.maxpool.field), 0, 0, lo, hi}
+
+static const struct dlld_cfg_key maxpool_keys[] = {
+	KEY("size", size, 1, 64),
+	KEY("stride", stride, 1, 64),
+	KEY("padding", padding, 0, 128),
+	{NULL, DLLD_CFG_TYPE_COUNT, 0, 0, 0, 0, 0},
+};
+
+static void maxpool_defaults(struct dlld_layer *l)
+{
+	l->u.maxpool = (struct dlld_maxpool_cfg){.size = 1, .stride = 1, .padding = -1};
+}
+
+static enum dlld_status maxpool_plan(struct dlld_layer *l, const struct dlld_plan *p,
+				     struct dlld_error *err)
+{
+	struct dlld_maxpool_cfg *m = &l->u.maxpool;
+	enum dlld_status st = dlld_plan_add_input(l, p, -1, err);
+
+	if (st != DLLD_STATUS_OK)
+		return st;
+	if (m->padding < 0)
+		m->padding = m->size - 1;
+	if (l->in.h + m->padding < m->size || l->in.w + m->padding < m->size)
+		return dlld_error_set_line(err, DLLD_STATUS_INCONSISTENT, p->file, l->line,
+					   "window %d larger than the %dx%d input", m->size, l->in.w,
+					   l->in.h);
+	l->out = (struct dlld_shape){l->in.n, l->in.c,
+				     (l->in.h + m->padding - m->size) / m->stride + 1,
+				     (l->in.w + m->padding - m->size) / m->stride + 1};
+	return DLLD_STATUS_OK;
+}
+
+static void maxpool_init(struct dlld_layer *l, struct dlld_rng *rng)
+{
+	(void)l;
+	(void)rng;
+}
+
+/* Returns the offset in plane `x` (h × w) of the window maximum at (oy, ox). */
+static size_t window_argmax(const struct dlld_layer *l, const float *x, int oy, int ox)
+{
+	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
+	int y0 = oy * m->stride - m->padding / 2, x0 = ox * m->stride - m->padding / 2;
+	float best = -FLT_MAX;
+	size_t arg = 0;
+	bool found = false;
+
+	for (int dy = 0; dy < m->size; dy++) {
+		int y = y0 + dy;
+		if (y < 0 || y >= l->in.h)
+			continue;
+		for (int dx = 0; dx < m->size; dx++) {
+			int xx = x0 + dx;
+			if (xx < 0 || xx >= l->in.w)
+				continue;
+			size_t at = (size_t)y * (size_t)l->in.w + (size_t)xx;
+			if (!found || x[at] > best) {
+				best = x[at];
+				arg = at;
+				found = true;
+			}
+		}
+	}
+	return arg;
+}
+
+struct job {
+	struct dlld_layer *l;
+};
+
+/* One channel plane of every image: task = b·c + ch. */
+static void forward_plane(void *ctx, size_t task, int worker)
+{
+	struct dlld_layer *l = ((struct job *)ctx)->l;
+	const float *x = l->src[0] + task * dlld_shape_plane(l->in);
+	float *y = l->output + task * dlld_shape_plane(l->out);
+
+	(void)worker;
+	for (int oy = 0; oy < l->out.h; oy++)
+		for (int ox = 0; ox < l->out.w; ox++)
+			y[oy * l->out.w + ox] = x[window_argmax(l, x, oy, ox)];
+}
+
+static void backward_plane(void *ctx, size_t task, int worker)
+{
+	struct dlld_layer *l = ((struct job *)ctx)->l;
+	const float *x = l->src[0] + task * dlld_shape_plane(l->in);
+	float *dx = l->src_delta[0] + task * dlld_shape_plane(l->in);
+	const float *dy = l->delta + task * dlld_shape_plane(l->out);
+
+	(void)worker;
+	for (int oy = 0; oy < l->out.h; oy++)
+		for (int ox = 0; ox < l->out.w; ox++)
+			dx[window_argmax(l, x, oy, ox)] += dy[oy * l->out.w + ox];
+}
+
+static void maxpool_forward(struct dlld_layer *l, const struct dlld_run *run)
+{
+	struct job j = {l};
+
+	dlld_layer_parallel(run->pool, (size_t)l->in.n * (size_t)l->in.c, forward_plane, &j);
+}
+
+static void maxpool_backward(struct dlld_layer *l, const struct dlld_run *run)
+{
+	struct job j = {l};
+
+	if (l->src_delta[0])
+		dlld_layer_parallel(run->pool, (size_t)l->in.n * (size_t)l->in.c, backward_plane,
+				    &j);
+}
+
+static void maxpool_describe(const struct dlld_layer *l, char *buf, size_t size)
+{
+	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
+
+	snprintf(buf, size, "max          %d x %d / %d  %4d x%4d x%4d   ->  %4d x%4d x%4d", m->size,
+		 m->size, m->stride, l->in.w, l->in.h, l->in.c, l->out.w, l->out.h, l->out.c);
+}
+
+const struct dlld_layer_ops dlld_maxpool_ops = {
+	.kind = DLLD_LAYER_KIND_MAXPOOL,
+	.keys = maxpool_keys,
+	.defaults = maxpool_defaults,
+	.plan = maxpool_plan,
+	.init = maxpool_init,
+	.forward = maxpool_forward,
+	.backward = maxpool_backward,
+	.fold = NULL,
+	.describe = maxpool_describe,
+};

@@ -1,0 +1,40 @@
+/*
+ * nn/network.h — the network object, shared by network.c (plan, run),
+ * weights.c (file formats) and memory.c (buffer placement).
+ */
+#ifndef DLLD_NN_NETWORK_H
+#define DLLD_NN_NETWORK_H
+
+#include "nn/layer.h"
+
+/* One parameter tensor: layer and slot. */
+struct dlld_param_ref {
+	int layer, slot;
+};
+
+struct dlld_network {
+	char file[512];
+	struct dlld_net_config config;
+	struct dlld_shape input;
+	int n_layers;
+	struct dlld_layer *layers;
+	int n_params;
+	struct dlld_param_ref *params;
+	bool training;        /* deltas, gradients and velocities exist */
+	bool train;           /* batch norm on batch statistics */
+	bool folded;
+	bool keep_outputs;    /* no sharing of output memory (training, tests) */
+	uint64_t seen;
+	/* one allocation per category */
+	float *weights, *grads, *velocities, *activations, *deltas, *workspace;
+	size_t n_weights, n_grads, n_activations, n_deltas, n_workspace;
+};
+
+/* memory.c: places every layer's output (and, training, delta and state)
+ * in the activations / deltas allocations. Inference networks share memory
+ * between outputs whose lifetimes do not overlap. With `place` false it only
+ * fills n_activations and n_deltas. offsets and last are scratch arrays of
+ * n_layers entries. */
+void dlld_net_place_activations(struct dlld_network *net, bool place, size_t *offsets, int *last);
+
+#endif
