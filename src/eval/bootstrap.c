@@ -128,15 +128,16 @@ done:
 /* ---- replicate FOMs ---------------------------------------------------------- */
 struct boot_job {
 	const struct dlld_eval_fom_table *tables;
-	size_t n_readers, n_patients;
+	size_t n_readers, n_patients, first; /* first: replicate of task 0 */
 	const struct dlld_eval_resamples *rs;
 	double *m;     /* [workers][n_patients] multiplicities */
 	double *theta; /* [replicates][n_readers][2] */
 };
 
-static void boot_task(void *ctx, size_t b, int worker)
+static void boot_task(void *ctx, size_t task, int worker)
 {
 	struct boot_job *job = ctx;
+	size_t b = job->first + task;
 	double *m = job->m + (size_t)worker * job->n_patients;
 	const size_t *row = job->rs->index + b * job->n_patients;
 
@@ -156,7 +157,9 @@ enum dlld_status dlld_eval_bootstrap_foms(const struct dlld_eval_fom_table *tabl
 					  struct dlld_error *err)
 {
 	size_t n_theta, n_m;
-	struct boot_job job = {tables, n_readers, rs->n_patients, rs, NULL, NULL};
+	struct boot_job job = {tables, n_readers, rs->n_patients, 0, rs, NULL, NULL};
+	struct dlld_progress progress;
+	const size_t chunk = 256; /* replicates per parallel run, between progress reports */
 	int workers = dlld_pool_threads(pool);
 
 	*theta = NULL;
@@ -170,7 +173,13 @@ enum dlld_status dlld_eval_bootstrap_foms(const struct dlld_eval_fom_table *tabl
 		free(job.m);
 		return DLLD_STATUS_NO_MEMORY;
 	}
-	dlld_pool_run(pool, rs->replicates, boot_task, &job);
+	dlld_progress_begin(&progress, "bootstrap", "resamples", rs->replicates);
+	for (job.first = 0; job.first < rs->replicates; job.first += chunk) {
+		size_t n = rs->replicates - job.first < chunk ? rs->replicates - job.first : chunk;
+		dlld_pool_run(pool, n, boot_task, &job);
+		dlld_progress_update(&progress, job.first + n);
+	}
+	dlld_progress_end(&progress);
 	free(job.m);
 	*theta = job.theta;
 	return DLLD_STATUS_OK;
