@@ -11,9 +11,7 @@
  * operations in the same order whatever the thread count.
  */
 #include <assert.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "nn/gemm_kernel.h"
 
@@ -22,7 +20,6 @@ enum {
 	GEMM_MC = 120, /* rows of an A block: a multiple of every kernel's mr (4, 6, 8) */
 	GEMM_NC = 512, /* columns of a B block: a multiple of every kernel's nr (8, 16, 32) */
 	GEMM_TASKS_PER_THREAD = 4,
-	GEMM_PREFETCH_ROWS = 4, /* rows of B ahead that pack_b prefetches */
 };
 
 const char *const dlld_gemm_kernel_names[DLLD_GEMM_KERNEL_COUNT] = {
@@ -87,73 +84,6 @@ struct dlld_gemm_packed {
 	float *data;  /* per K block of GEMM_KC: m_pad/mr panels of kc × mr */
 };
 
-/* Fills dst with rows [row0, row0 + rows) × columns [p0, p0 + kc) of op(A)
- * as ceil(rows/mr) panels of kc × mr, zero past row m. */
-static void pack_a(const struct dlld_gemm_args *g, int mr, int row0, int rows, int p0, int kc,
-		   float *dst)
-{
-	for (int r0 = 0; r0 < rows; r0 += mr) {
-		float *panel = dst + (size_t)r0 * (size_t)kc;
-		for (int r = 0; r < mr; r++) {
-			int i = row0 + r0 + r;
-			if (i >= g->m || r0 + r >= rows) {
-				for (int p = 0; p < kc; p++)
-					panel[p * mr + r] = 0.0f;
-			} else if (g->trans_a) {
-				const float *src = g->a + (size_t)p0 * (size_t)g->lda + (size_t)i;
-				for (int p = 0; p < kc; p++)
-					panel[p * mr + r] = src[(size_t)p * (size_t)g->lda];
-			} else {
-				const float *src = g->a + (size_t)i * (size_t)g->lda + (size_t)p0;
-				for (int p = 0; p < kc; p++)
-					panel[p * mr + r] = src[p];
-			}
-		}
-	}
-}
-
-/* Copies w <= nr floats and zero-fills the panel row to nr. */
-static void copy_row(float *dst, const float *src, int w, int nr)
-{
-	int j = 0;
-	for (; j + 8 <= w; j += 8)
-		memcpy(dst + j, src + j, 8 * sizeof(float)); /* constant size: inlined */
-	for (; j < w; j++)
-		dst[j] = src[j];
-	for (; j < nr; j++)
-		dst[j] = 0.0f;
-}
-
-/* Fills dst with rows [p0, p0 + kc) × columns [col0, col0 + cols) of op(B) as
- * ceil(cols/nr) panels of kc × nr, zero past column `cols`. Reads B in its
- * own row order (one contiguous run per row of B), which keeps the hardware
- * prefetcher and the TLB happy when B is a tall im2col matrix. */
-static void pack_b(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0, int cols,
-		   float *dst)
-{
-	if (!g->trans_b) {
-		for (int p = 0; p < kc; p++) {
-			const float *src = g->b + (size_t)(p0 + p) * (size_t)g->ldb + (size_t)col0;
-			if (p + GEMM_PREFETCH_ROWS < kc) /* a new page per row: help the prefetcher */
-				for (int j = 0; j < cols; j += 16)
-					__builtin_prefetch(src + GEMM_PREFETCH_ROWS * (size_t)g->ldb + j);
-			for (int j0 = 0; j0 < cols; j0 += nr)
-				copy_row(dst + (size_t)j0 * (size_t)kc + (size_t)p * (size_t)nr,
-					 src + j0, cols - j0 < nr ? cols - j0 : nr, nr);
-		}
-		return;
-	}
-	for (int j0 = 0; j0 < cols; j0 += nr) {
-		float *panel = dst + (size_t)j0 * (size_t)kc;
-		int w = cols - j0 < nr ? cols - j0 : nr;
-		for (int j = 0; j < nr; j++) {
-			const float *src = g->b + (size_t)(col0 + j0 + j) * (size_t)g->ldb + (size_t)p0;
-			for (int p = 0; p < kc; p++)
-				panel[p * nr + j] = j < w ? src[p] : 0.0f;
-		}
-	}
-}
-
 /* Returns the packed panel of `packed` holding row `row` (a multiple of mr)
  * in the K block starting at p0. */
 static const float *packed_panel(const struct dlld_gemm_packed *packed, int p0, int row)
@@ -169,7 +99,17 @@ struct gemm_job {
 	const struct dlld_gemm_kernel_impl *kern;
 	int m_step;  /* rows per task, a multiple of mr */
 	int m_parts; /* tasks per column block */
+	const float *packed_b; /* all of op(B) packed, or NULL: tasks pack their block */
 };
+
+/* Returns where the packed B panels of columns [n0, n1) in the K block at p0
+ * start in a whole packed B. Column block n0 starts at n0·k; inside it, K
+ * block p0 starts at p0·round_up(width, nr) and holds the block's kc × nr
+ * panels one after the other. */
+static size_t packed_b_offset(const struct gemm_job *job, int n0, int n1, int p0)
+{
+	return (size_t)n0 * (size_t)job->g->k + (size_t)p0 * (size_t)round_up(n1 - n0, job->kern->nr);
+}
 
 /* Runs every tile of rows [row0, row0 + rows) of one packed B block. */
 static void run_tiles(const struct gemm_job *job, const float *ap, const float *bp, int row0,
@@ -192,8 +132,9 @@ static void run_tiles(const struct gemm_job *job, const float *ap, const float *
 	}
 }
 
-/* One task: rows [m0, m1) × columns [n0, n1) of C, all of K. The packing
- * buffers are on this thread's stack (GEMM_KC·(GEMM_MC + GEMM_NC) floats). */
+/* One task: rows [m0, m1) × columns [n0, n1) of C, all of K. Its packing
+ * buffers, when A or B is not packed beforehand, are on this thread's stack
+ * (GEMM_KC·(GEMM_MC + GEMM_NC) floats, 632 KiB). */
 static void gemm_task(void *ctx, size_t task, int worker)
 {
 	const struct gemm_job *job = ctx;
@@ -218,76 +159,35 @@ static void gemm_task(void *ctx, size_t task, int worker)
 			.bias = last ? g->bias : NULL,
 			.act = last ? g->act : DLLD_GEMM_ACT_LINEAR,
 		};
-		const float *bias = t.bias;
-		pack_b(g, nr, p0, kc, n0, n1 - n0, bbuf);
+		const float *bias = t.bias, *bp = bbuf;
+		if (job->packed_b)
+			bp = job->packed_b + packed_b_offset(job, n0, n1, p0);
+		else
+			dlld_gemm_pack_b_block(g, nr, p0, kc, n0, n1 - n0, bbuf);
 		for (int i0 = m0; i0 < m1; i0 += GEMM_MC) {
 			int mc = m1 - i0 < GEMM_MC ? m1 - i0 : GEMM_MC;
 			const float *ap = abuf;
 			if (g->packed_a)
 				ap = packed_panel(g->packed_a, p0, i0);
 			else
-				pack_a(g, mr, i0, mc, p0, kc, abuf);
+				dlld_gemm_pack_a_block(g, mr, i0, mc, p0, kc, abuf);
 			t.bias = bias;
-			run_tiles(job, ap, bbuf, i0, mc, n0, n1 - n0, &t);
+			run_tiles(job, ap, bp, i0, mc, n0, n1 - n0, &t);
 		}
 	}
 }
 
-/* The calling thread's grow-only buffer for packing A (freed when the
- * thread exits); NULL when it cannot grow to `count` floats. */
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static bool scratch_key_ok;
-
-struct scratch {
-	size_t count;
-	float *data;
-};
-
-static void scratch_free(void *p)
-{
-	struct scratch *s = p;
-	if (s)
-		dlld_free_aligned(s->data);
-	free(s);
-}
-
-static void scratch_init(void)
-{
-	scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
-}
-
-static float *scratch_get(size_t count)
-{
-	pthread_once(&scratch_once, scratch_init);
-	if (!scratch_key_ok)
-		return NULL;
-	struct scratch *s = pthread_getspecific(scratch_key);
-	if (!s) {
-		s = calloc(1, sizeof *s);
-		if (!s || pthread_setspecific(scratch_key, s) != 0) {
-			free(s);
-			return NULL;
-		}
-	}
-	if (s->count < count) {
-		float *data = dlld_alloc_aligned(count, sizeof(float), "GEMM scratch", NULL);
-		if (!data)
-			return NULL;
-		dlld_free_aligned(s->data);
-		s->data = data;
-		s->count = count;
-	}
-	return s->data;
-}
+/* ---- packing all of A or B before the tasks ----------------------------------- */
 
 struct pack_job {
 	const struct dlld_gemm_args *g;
-	int mr;
-	struct dlld_gemm_packed *packed;
+	int mr, nr, k_blocks;
+	struct dlld_gemm_packed *packed_a;
+	const struct gemm_job *gemm;
+	float *b;
 };
 
-/* Packs K block `task` of A for every row (one pool task per K block). */
+/* Packs K block `task` of A for every row. */
 static void pack_a_task(void *ctx, size_t task, int worker)
 {
 	const struct pack_job *job = ctx;
@@ -295,8 +195,23 @@ static void pack_a_task(void *ctx, size_t task, int worker)
 	int kc = job->g->k - p0 < GEMM_KC ? job->g->k - p0 : GEMM_KC;
 
 	(void)worker;
-	pack_a(job->g, job->mr, 0, (int)job->packed->m_pad, p0, kc,
-	       job->packed->data + (size_t)p0 * job->packed->m_pad);
+	dlld_gemm_pack_a_block(job->g, job->mr, 0, (int)job->packed_a->m_pad, p0, kc,
+			       job->packed_a->data + (size_t)p0 * job->packed_a->m_pad);
+}
+
+/* Packs (column block, K block) `task` of B (layout: packed_b_offset). */
+static void pack_b_task(void *ctx, size_t task, int worker)
+{
+	const struct pack_job *job = ctx;
+	const struct dlld_gemm_args *g = job->g;
+	int n0 = (int)(task / (size_t)job->k_blocks) * GEMM_NC;
+	int p0 = (int)(task % (size_t)job->k_blocks) * GEMM_KC;
+	int n1 = n0 + GEMM_NC < g->n ? n0 + GEMM_NC : g->n;
+	int kc = g->k - p0 < GEMM_KC ? g->k - p0 : GEMM_KC;
+
+	(void)worker;
+	dlld_gemm_pack_b_block(g, job->nr, p0, kc, n0, n1 - n0,
+			       job->b + packed_b_offset(job->gemm, n0, n1, p0));
 }
 
 /* Packs all of op(A) once into the calling thread's scratch and points
@@ -309,14 +224,30 @@ static void pack_a_whole(struct dlld_pool *pool, struct dlld_gemm_args *g,
 
 	*view = (struct dlld_gemm_packed){.kernel = kernel, .m = g->m, .k = g->k,
 					  .m_pad = (size_t)round_up(g->m, mr)};
-	if (g->k == 0)
-		return;
-	view->data = scratch_get(view->m_pad * (size_t)g->k);
+	view->data = dlld_gemm_scratch(DLLD_GEMM_SCRATCH_A, view->m_pad * (size_t)g->k);
 	if (!view->data)
 		return;
-	struct pack_job job = {.g = g, .mr = mr, .packed = view};
+	struct pack_job job = {.g = g, .mr = mr, .packed_a = view};
 	dlld_pool_run(pool, (size_t)((g->k + GEMM_KC - 1) / GEMM_KC), pack_a_task, &job);
 	g->packed_a = view;
+}
+
+/* Packs all of op(B) once (used when several tasks share a column block, so
+ * each would pack it again); leaves job->packed_b NULL when out of scratch. */
+static void pack_b_whole(struct dlld_pool *pool, struct gemm_job *job)
+{
+	const struct dlld_gemm_args *g = job->g;
+	int nr = job->kern->nr;
+	size_t count = (size_t)round_up(g->n, nr) * (size_t)g->k;
+	float *b = dlld_gemm_scratch(DLLD_GEMM_SCRATCH_B, count);
+
+	if (!b)
+		return;
+	struct pack_job pj = {.g = g, .nr = nr, .k_blocks = (g->k + GEMM_KC - 1) / GEMM_KC,
+			      .gemm = job, .b = b};
+	size_t n_blocks = (size_t)((g->n + GEMM_NC - 1) / GEMM_NC);
+	dlld_pool_run(pool, n_blocks * (size_t)pj.k_blocks, pack_b_task, &pj);
+	job->packed_b = b;
 }
 
 void dlld_gemm_run(struct dlld_pool *pool, const struct dlld_gemm_args *args)
@@ -332,7 +263,7 @@ void dlld_gemm_run(struct dlld_pool *pool, const struct dlld_gemm_args *args)
 	}
 	if (g.m <= 0 || g.n <= 0)
 		return;
-	if (!g.packed_a)
+	if (!g.packed_a && g.k > 0)
 		pack_a_whole(pool, &g, kernel, &view);
 	struct gemm_job job = {.g = &g, .kern = kernel_impls[kernel]};
 	int mr = job.kern->mr;
@@ -344,6 +275,8 @@ void dlld_gemm_run(struct dlld_pool *pool, const struct dlld_gemm_args *args)
 		parts = 1;
 	job.m_step = round_up((g.m + parts - 1) / parts, mr);
 	job.m_parts = (g.m + job.m_step - 1) / job.m_step;
+	if (job.m_parts > 1 && g.k > 0)
+		pack_b_whole(pool, &job);
 	dlld_pool_run(pool, (size_t)job.m_parts * (size_t)n_blocks, gemm_task, &job);
 }
 
@@ -366,6 +299,20 @@ void dlld_gemm_bias_act(struct dlld_pool *pool, int m, int n, int k, const float
 	struct dlld_gemm_args g = {
 		.m = m, .n = n, .k = k, .alpha = 1.0f, .a = a, .lda = lda, .b = b, .ldb = ldb,
 		.beta = 0.0f, .c = c, .ldc = ldc, .bias = bias, .act = act,
+	};
+	dlld_gemm_run(pool, &g);
+}
+
+void dlld_gemm_conv_bias_act(struct dlld_pool *pool, int m, const float *a, int lda,
+			     const struct dlld_gemm_packed *packed, const struct dlld_im2col *conv,
+			     const float *im, const float *bias, enum dlld_gemm_act act,
+			     float *out)
+{
+	int n = conv->out_h * conv->out_w;
+	struct dlld_gemm_args g = {
+		.m = m, .n = n, .k = conv->channels * conv->size * conv->size, .alpha = 1.0f,
+		.a = a, .lda = lda, .packed_a = packed, .b = im, .conv = conv, .beta = 0.0f,
+		.c = out, .ldc = n, .bias = bias, .act = act,
 	};
 	dlld_gemm_run(pool, &g);
 }
@@ -400,7 +347,7 @@ struct dlld_gemm_packed *dlld_gemm_pack_a(int m, int k, const float *a, int lda,
 	struct dlld_gemm_args g = {.m = m, .k = k, .a = a, .lda = lda};
 	for (int p0 = 0; p0 < k; p0 += GEMM_KC) {
 		int kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
-		pack_a(&g, mr, 0, (int)packed->m_pad, p0, kc,
+		dlld_gemm_pack_a_block(&g, mr, 0, (int)packed->m_pad, p0, kc,
 		       packed->data + (size_t)p0 * packed->m_pad);
 	}
 	return packed;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "dlld/core.h"
+#include "nn/im2col.h"
 
 /* The activations the fused epilogue applies, as darknet defines them:
  * linear x; leaky x > 0 ? x : 0.1·x; logistic 1 / (1 + exp(-x)). */
@@ -76,10 +77,23 @@ void dlld_gemm_bias_act(struct dlld_pool *pool, int m, int n, int k, const float
 			const float *b, int ldb, const float *bias, enum dlld_gemm_act act,
 			float *c, int ldc);
 
+struct dlld_gemm_packed; /* pre-packed weights, below */
+
+/* Convolution inference without an im2col buffer: out[m × out_h·out_w] =
+ * act(A[m × channels·size²] · im2col(im) + bias[row]) for one image `im`
+ * [channels × h × w] (one group), geometry `conv` (nn/im2col.h). The B panels
+ * are packed straight from the image, so the column matrix never exists:
+ * less memory and one pass less over it. A is the weights (lda = row stride)
+ * or, when packed is not NULL, the pre-packed weights (a, lda ignored).
+ * out is overwritten, row stride out_h·out_w. Borrows all; fills out. */
+void dlld_gemm_conv_bias_act(struct dlld_pool *pool, int m, const float *a, int lda,
+			     const struct dlld_gemm_packed *packed, const struct dlld_im2col *conv,
+			     const float *im, const float *bias, enum dlld_gemm_act act,
+			     float *out);
+
 /* ---- pre-packed A (weights packed once after loading) ---------------------
  * The packed layout belongs to the kernel chosen when packing; it stays valid
  * on the same machine. Results equal dlld_gemm_bias_act's bit for bit. */
-struct dlld_gemm_packed;
 
 /* Returns new packed copy of A[m×k] (row stride lda), or NULL with err set
  * (DLLD_STATUS_NO_MEMORY). Borrows a. */
@@ -103,8 +117,9 @@ struct dlld_gemm_args {
 	const float *a; /* op(A) m×k; ignored when packed_a is set */
 	int lda;
 	const struct dlld_gemm_packed *packed_a; /* or NULL */
-	const float *b; /* op(B) k×n */
+	const float *b; /* op(B) k×n, or the image when conv is set */
 	int ldb;
+	const struct dlld_im2col *conv; /* B = im2col(b) (no transpose), or NULL */
 	float beta;
 	float *c; /* m×n */
 	int ldc;

@@ -45,4 +45,25 @@ void dlld_gemm_store_tile(const float *acc, int acc_ld, const struct dlld_gemm_t
  * (the vector epilogues leave it to this scalar pass). Fills t->c. */
 void dlld_gemm_logistic_tile(const struct dlld_gemm_tile *t);
 
+/* ---- packing (gemm_pack.c) ----------------------------------------------- */
+
+/* Fills dst with rows [row0, row0 + rows) × columns [p0, p0 + kc) of op(A)
+ * as ceil(rows/mr) panels of kc × mr, zero past row g->m and past `rows`. */
+void dlld_gemm_pack_a_block(const struct dlld_gemm_args *g, int mr, int row0, int rows, int p0,
+			    int kc, float *dst);
+/* Fills dst with rows [p0, p0 + kc) × columns [col0, col0 + cols) of op(B)
+ * (or of the implicit im2col matrix when g->conv is set) as ceil(cols/nr)
+ * panels of kc × nr, zero past column `cols`. */
+void dlld_gemm_pack_b_block(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
+			    int cols, float *dst);
+
+/* The calling thread's grow-only packing buffers, freed when it exits. */
+enum dlld_gemm_scratch {
+	DLLD_GEMM_SCRATCH_A,
+	DLLD_GEMM_SCRATCH_B,
+	DLLD_GEMM_SCRATCH_COUNT
+};
+/* Borrows a 64-byte-aligned buffer of at least count floats, or NULL. */
+float *dlld_gemm_scratch(enum dlld_gemm_scratch slot, size_t count);
+
 #endif

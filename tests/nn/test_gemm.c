@@ -229,6 +229,101 @@ static void test_packed_matches_unpacked(void)
 	free(c2);
 }
 
+/* The convolution of one image, straight from the definition. */
+static void conv_naive(const struct dlld_im2col *cv, int m, const float *w, const float *im,
+		       const float *bias, enum dlld_gemm_act act, float *out)
+{
+	int k = cv->channels * cv->size * cv->size;
+	for (int f = 0; f < m; f++)
+		for (int oy = 0; oy < cv->out_h; oy++)
+			for (int ox = 0; ox < cv->out_w; ox++) {
+				double sum = 0.0;
+				for (int r = 0; r < k; r++) {
+					int ch = r / (cv->size * cv->size);
+					int iy = oy * cv->stride - cv->pad + r / cv->size % cv->size;
+					int ix = ox * cv->stride - cv->pad + r % cv->size;
+					if (iy >= 0 && iy < cv->h && ix >= 0 && ix < cv->w)
+						sum += (double)w[f * k + r] *
+						       im[(ch * cv->h + iy) * cv->w + ix];
+				}
+				out[(f * cv->out_h + oy) * cv->out_w + ox] =
+					dlld_gemm_act_apply(act, (float)sum + bias[f]);
+			}
+}
+
+/* Fills col with the explicit im2col matrix [channels·size² × out_h·out_w]. */
+static void im2col_naive(const struct dlld_im2col *cv, const float *im, float *col)
+{
+	int k = cv->channels * cv->size * cv->size, n = cv->out_h * cv->out_w;
+	for (int r = 0; r < k; r++)
+		for (int j = 0; j < n; j++) {
+			int ch = r / (cv->size * cv->size);
+			int iy = j / cv->out_w * cv->stride - cv->pad + r / cv->size % cv->size;
+			int ix = j % cv->out_w * cv->stride - cv->pad + r % cv->size;
+			bool in = iy >= 0 && iy < cv->h && ix >= 0 && ix < cv->w;
+			col[r * n + j] = in ? im[(ch * cv->h + iy) * cv->w + ix] : 0.0f;
+		}
+}
+
+/* Implicit im2col equals the definition, and equals the explicit im2col
+ * matrix through dlld_gemm_bias_act bit for bit (same panels), for 1 and 2
+ * threads and with pre-packed weights. */
+static void test_conv_implicit_im2col(void)
+{
+	static const struct dlld_im2col geoms[] = {
+		/* channels, h, w, size, stride, pad, out_h, out_w */
+		{3, 13, 11, 3, 1, 1, 13, 11},
+		{5, 9, 16, 3, 2, 1, 5, 8},
+		{2, 7, 7, 1, 2, 0, 4, 4},
+		{4, 20, 21, 5, 1, 2, 20, 21},
+		{70, 26, 26, 3, 1, 1, 26, 26}, /* K = 630: three K blocks */
+	};
+	static const int ms[] = {7, 19, 1, 33, 20};
+	struct dlld_rng rng;
+	struct dlld_error err;
+	struct dlld_pool *pool = dlld_pool_create(2, &err);
+
+	dlld_rng_seed(&rng, 9);
+	for (size_t t = 0; t < sizeof geoms / sizeof geoms[0]; t++) {
+		const struct dlld_im2col *cv = &geoms[t];
+		int m = ms[t], k = cv->channels * cv->size * cv->size, n = cv->out_h * cv->out_w;
+		size_t out_count = (size_t)m * (size_t)n;
+		float *w = random_matrix(&rng, (size_t)m * (size_t)k);
+		float *im = random_matrix(&rng, (size_t)cv->channels * (size_t)cv->h * (size_t)cv->w);
+		float *bias = random_matrix(&rng, (size_t)m);
+		float *col = malloc((size_t)k * (size_t)n * sizeof *col);
+		float *want = malloc(out_count * sizeof *want), *got1 = malloc(out_count * sizeof *got1);
+		float *got2 = malloc(out_count * sizeof *got2), *expl = malloc(out_count * sizeof *expl);
+		struct dlld_gemm_packed *packed = w ? dlld_gemm_pack_a(m, k, w, k, &err) : NULL;
+		CHECK(pool && w && im && bias && col && want && got1 && got2 && expl && packed);
+		if (pool && w && im && bias && col && want && got1 && got2 && expl && packed) {
+			conv_naive(cv, m, w, im, bias, DLLD_GEMM_ACT_LEAKY, want);
+			im2col_naive(cv, im, col);
+			dlld_gemm_bias_act(NULL, m, n, k, w, k, col, n, bias, DLLD_GEMM_ACT_LEAKY, expl, n);
+			dlld_gemm_conv_bias_act(NULL, m, w, k, NULL, cv, im, bias, DLLD_GEMM_ACT_LEAKY,
+						got1);
+			dlld_gemm_conv_bias_act(pool, m, NULL, 0, packed, cv, im, bias,
+						DLLD_GEMM_ACT_LEAKY, got2);
+			int bad = count_mismatches(got1, want, m, n, n, k);
+			CHECK_MSG(bad == 0, "geometry %zu: %d wrong", t, bad);
+			CHECK_MSG(memcmp(got1, expl, out_count * sizeof *got1) == 0,
+				  "geometry %zu: implicit != explicit im2col", t);
+			CHECK_MSG(memcmp(got1, got2, out_count * sizeof *got1) == 0,
+				  "geometry %zu: 2 threads + packed != 1 thread", t);
+		}
+		dlld_gemm_packed_destroy(packed);
+		free(w);
+		free(im);
+		free(bias);
+		free(col);
+		free(want);
+		free(got1);
+		free(got2);
+		free(expl);
+	}
+	dlld_pool_destroy(pool);
+}
+
 /* [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50]; with Bᵀ, alpha, beta, bias, leaky. */
 static void test_hand_computed(void)
 {
@@ -263,6 +358,7 @@ int main(void)
 	dlld_test_run("1, 2 and 3 threads give identical bits", test_threads_bitwise);
 	dlld_test_run("fused bias + activation matches ref + separate steps", test_bias_act_vs_ref);
 	dlld_test_run("pre-packed weights give identical bits", test_packed_matches_unpacked);
+	dlld_test_run("convolution with implicit im2col", test_conv_implicit_im2col);
 	dlld_test_run("hand-computed 2 × 2 cases", test_hand_computed);
 	return dlld_test_finish();
 }

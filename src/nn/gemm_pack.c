@@ -1,0 +1,166 @@
+/* nn/gemm_pack.c — packing op(A), op(B) and convolution images into the
+ * micro-kernels' panels, and the per-thread packing scratch (gemm_kernel.h). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/gemm_kernel.h"
+
+enum { PREFETCH_ROWS = 4 }; /* rows of B ahead that pack_b prefetches */
+
+void dlld_gemm_pack_a_block(const struct dlld_gemm_args *g, int mr, int row0, int rows, int p0,
+			    int kc, float *dst)
+{
+	for (int r0 = 0; r0 < rows; r0 += mr) {
+		float *panel = dst + (size_t)r0 * (size_t)kc;
+		for (int r = 0; r < mr; r++) {
+			int i = row0 + r0 + r;
+			if (i >= g->m || r0 + r >= rows) {
+				for (int p = 0; p < kc; p++)
+					panel[p * mr + r] = 0.0f;
+			} else if (g->trans_a) {
+				const float *src = g->a + (size_t)p0 * (size_t)g->lda + (size_t)i;
+				for (int p = 0; p < kc; p++)
+					panel[p * mr + r] = src[(size_t)p * (size_t)g->lda];
+			} else {
+				const float *src = g->a + (size_t)i * (size_t)g->lda + (size_t)p0;
+				for (int p = 0; p < kc; p++)
+					panel[p * mr + r] = src[p];
+			}
+		}
+	}
+}
+
+/* Copies w <= nr floats and zero-fills the panel row to nr. */
+static void copy_row(float *dst, const float *src, int w, int nr)
+{
+	int j = 0;
+	for (; j + 8 <= w; j += 8)
+		memcpy(dst + j, src + j, 8 * sizeof(float)); /* constant size: inlined */
+	for (; j < w; j++)
+		dst[j] = src[j];
+	for (; j < nr; j++)
+		dst[j] = 0.0f;
+}
+
+/* B as stored: reads B in its own row order (one contiguous run per row),
+ * which keeps the prefetcher and the TLB happy on a tall im2col matrix. */
+static void pack_b_rows(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
+			int cols, float *dst)
+{
+	for (int p = 0; p < kc; p++) {
+		const float *src = g->b + (size_t)(p0 + p) * (size_t)g->ldb + (size_t)col0;
+		if (p + PREFETCH_ROWS < kc) /* a new page per row: help the prefetcher */
+			for (int j = 0; j < cols; j += 16)
+				__builtin_prefetch(src + PREFETCH_ROWS * (size_t)g->ldb + j);
+		for (int j0 = 0; j0 < cols; j0 += nr)
+			copy_row(dst + (size_t)j0 * (size_t)kc + (size_t)p * (size_t)nr, src + j0,
+				 cols - j0 < nr ? cols - j0 : nr, nr);
+	}
+}
+
+/* Bᵀ stored: column j of op(B) is row j of b. */
+static void pack_b_transposed(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
+			      int cols, float *dst)
+{
+	for (int j0 = 0; j0 < cols; j0 += nr) {
+		float *panel = dst + (size_t)j0 * (size_t)kc;
+		int w = cols - j0 < nr ? cols - j0 : nr;
+		for (int j = 0; j < nr; j++) {
+			const float *src = g->b + (size_t)(col0 + j0 + j) * (size_t)g->ldb + (size_t)p0;
+			for (int p = 0; p < kc; p++)
+				panel[p * nr + j] = j < w ? src[p] : 0.0f;
+		}
+	}
+}
+
+/* Implicit im2col: row r = (ch·size + ky)·size + kx, column (oy, ox) of the
+ * column matrix is pixel (oy·stride − pad + ky, ox·stride − pad + kx) of
+ * plane ch, or 0 outside the image (nn/im2col.h's layout). */
+static void pack_b_conv(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
+			int cols, float *dst)
+{
+	const struct dlld_im2col *cv = g->conv;
+	int ss = cv->size * cv->size;
+
+	for (int p = 0; p < kc; p++) {
+		int r = p0 + p, ky = r / cv->size % cv->size, kx = r % cv->size;
+		const float *plane = g->b + (size_t)(r / ss) * (size_t)cv->h * (size_t)cv->w;
+		int oy = col0 / cv->out_w, ox = col0 % cv->out_w;
+		int iy = oy * cv->stride - cv->pad + ky;
+		for (int j0 = 0; j0 < cols; j0 += nr) {
+			float *d = dst + (size_t)j0 * (size_t)kc + (size_t)p * (size_t)nr;
+			int w = cols - j0 < nr ? cols - j0 : nr;
+			for (int j = 0; j < w; j++) {
+				int ix = ox * cv->stride - cv->pad + kx;
+				bool inside = iy >= 0 && iy < cv->h && ix >= 0 && ix < cv->w;
+				d[j] = inside ? plane[(size_t)iy * (size_t)cv->w + (size_t)ix] : 0.0f;
+				if (++ox == cv->out_w) {
+					ox = 0;
+					iy += cv->stride;
+				}
+			}
+			for (int j = w; j < nr; j++)
+				d[j] = 0.0f;
+		}
+	}
+}
+
+void dlld_gemm_pack_b_block(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
+			    int cols, float *dst)
+{
+	if (g->conv)
+		pack_b_conv(g, nr, p0, kc, col0, cols, dst);
+	else if (g->trans_b)
+		pack_b_transposed(g, nr, p0, kc, col0, cols, dst);
+	else
+		pack_b_rows(g, nr, p0, kc, col0, cols, dst);
+}
+
+/* ---- per-thread scratch ------------------------------------------------------ */
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_key_ok;
+
+struct scratch {
+	size_t count[DLLD_GEMM_SCRATCH_COUNT];
+	float *data[DLLD_GEMM_SCRATCH_COUNT];
+};
+
+static void scratch_free(void *p)
+{
+	struct scratch *s = p;
+	for (int i = 0; s && i < DLLD_GEMM_SCRATCH_COUNT; i++)
+		dlld_free_aligned(s->data[i]);
+	free(s);
+}
+
+static void scratch_init(void)
+{
+	scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+float *dlld_gemm_scratch(enum dlld_gemm_scratch slot, size_t count)
+{
+	pthread_once(&scratch_once, scratch_init);
+	if (!scratch_key_ok)
+		return NULL;
+	struct scratch *s = pthread_getspecific(scratch_key);
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		if (!s || pthread_setspecific(scratch_key, s) != 0) {
+			free(s);
+			return NULL;
+		}
+	}
+	if (s->count[slot] < count) {
+		float *data = dlld_alloc_aligned(count, sizeof(float), "GEMM scratch", NULL);
+		if (!data)
+			return NULL;
+		dlld_free_aligned(s->data[slot]);
+		s->data[slot] = data;
+		s->count[slot] = count;
+	}
+	return s->data[slot];
+}
