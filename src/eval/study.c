@@ -126,10 +126,13 @@ static enum dlld_status load_cases(struct loader *ld, const struct dlld_csv *csv
 		return dlld_error_set_line(ld->err, DLLD_STATUS_INCONSISTENT, dlld_csv_name(csv),
 					   s->patients[dup].line, "patient '%s' is listed twice",
 					   s->patients[dup].id);
+	s->by_id = dlld_calloc(s->n_patients + 1, sizeof(size_t), "patient order", ld->err);
 	s->normal = dlld_calloc(s->n_normal + 1, sizeof(size_t), "normal cases", ld->err);
 	s->diseased = dlld_calloc(s->n_diseased + 1, sizeof(size_t), "diseased cases", ld->err);
-	if (!s->normal || !s->diseased)
+	if (!s->by_id || !s->normal || !s->diseased)
 		return DLLD_STATUS_NO_MEMORY;
+	for (size_t i = 0; i < s->n_patients; i++)
+		s->by_id[i] = ld->patient_keys[i].index;
 	for (size_t i = 0, a = 0, b = 0; i < s->n_patients; i++) {
 		if (s->patients[i].diseased)
 			s->diseased[b++] = i;
@@ -449,9 +452,17 @@ static enum dlld_status load_marks(struct loader *ld, const struct dlld_csv *csv
 /* ---- public -------------------------------------------------------------------- */
 size_t dlld_eval_study_find_patient(const struct dlld_eval_study *s, const char *id)
 {
-	for (size_t i = 0; i < s->n_patients; i++)
-		if (strcmp(s->patients[i].id, id) == 0)
-			return i;
+	size_t lo = 0, hi = s->n_patients;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->patients[s->by_id[mid]].id, id);
+		if (c == 0)
+			return s->by_id[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return (size_t)-1;
 }
 
@@ -510,6 +521,7 @@ void dlld_eval_study_destroy(struct dlld_eval_study *s)
 	free(s->lesions);
 	free(s->readers);
 	free(s->groups);
+	free(s->by_id);
 	free(s->normal);
 	free(s->diseased);
 	free(s->ll_rating);

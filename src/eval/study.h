@@ -51,6 +51,7 @@ struct dlld_eval_study {
 	struct dlld_eval_lesion *lesions;
 	struct dlld_eval_reader *readers;
 	struct dlld_eval_group *groups;
+	size_t *by_id;    /* patient indices sorted by id (for lookups) */
 	size_t *normal;   /* patient indices of the normal cases, cases.csv order */
 	size_t *diseased; /* ... and of the diseased ones */
 
@@ -63,7 +64,7 @@ struct dlld_eval_study {
 	double *nl_ratings; /* every NL mark's rating, by reader */
 };
 
-/* Returns the patient index of id, or (size_t)-1. */
+/* Returns the patient index of id (binary search), or (size_t)-1. */
 size_t dlld_eval_study_find_patient(const struct dlld_eval_study *s, const char *id);
 
 #endif
