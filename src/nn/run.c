@@ -203,3 +203,11 @@ void dlld_net_update(struct dlld_network *net, const struct dlld_sgd *sgd)
 		}
 	}
 }
+
+bool dlld_net_yolo_info(const struct dlld_network *net, int i, struct dlld_yolo_info *info)
+{
+	if (i < 0 || i >= net->n_layers || net->layers[i].kind != DLLD_LAYER_KIND_YOLO)
+		return false;
+	*info = net->layers[i].u.yolo.info;
+	return true;
+}
