@@ -52,6 +52,25 @@ false_positives <- function(s, reader) {
 
 patient_index <- function(s, ids) match(ids, s$cases$patient_id)
 
+# per-patient outcomes of one reader: lesion-positive, any positive mark
+patient_outcomes <- function(s, reader) {
+  det <- detected(s, reader)
+  fp <- false_positives(s, reader)
+  les <- sapply(s$cases$patient_id, function(p) any(det[s$lesions$patient_id == p] == 1))
+  list(sens = as.integer(les), any = as.integer(les | fp > 0))
+}
+
+# rows (reader, patient) of the diseased (sens, any) or normal (spec) patients
+outcome_rows <- function(s, readers, what) {
+  dis <- s$cases$diseased == "1"
+  do.call(rbind, lapply(readers, function(r) {
+    o <- patient_outcomes(s, r)
+    y <- switch(what, sens = o$sens, any = o$any, spec = 1L - o$any)
+    keep <- if (what == "spec") !dis else dis
+    data.frame(id = which(keep), y = y[keep], ai = 0)
+  }))
+}
+
 lesion_rows <- function(s, readers, ai, keep = rep(TRUE, nrow(s$lesions))) {
   do.call(rbind, lapply(seq_along(readers), function(i)
     data.frame(id = patient_index(s, s$lesions$patient_id)[keep],
@@ -105,6 +124,8 @@ for (ds in c("eval-tiny", "random")) {
     rs <- s$readers$reader[s$readers$group == g]
     intercept_ci(ds, paste0("group:", g, ":lesion"), lesion_rows(s, rs, rep(0, length(rs))), binomial, plogis)
     intercept_ci(ds, paste0("group:", g, ":fpp"), patient_rows(s, rs, rep(0, length(rs))), poisson, exp)
+    for (what in c("sens", "any", "spec"))
+      intercept_ci(ds, paste0("group:", g, ":p", what), outcome_rows(s, rs, what), binomial, plogis)
   }
   ai <- s$readers$reader[s$readers$group == groups[1]]
   for (g in groups[-1]) {

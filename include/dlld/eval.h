@@ -123,6 +123,10 @@ struct dlld_eval_group_result {
 	struct dlld_eval_proportion lesion_sensitivity;
 	struct dlld_eval_proportion lesion_sensitivity_by_size[DLLD_EVAL_SIZE_COUNT];
 	struct dlld_eval_fpp fpp;
+	/* pooled (reader, patient) reads, GEE logit CI primary; in the report,
+	 * not in the JSON schema */
+	struct dlld_eval_proportion patient_sensitivity, patient_sensitivity_anymark,
+		patient_specificity;
 	double mean_afroc, mean_wafroc;
 	bool has_kappa; /* groups of >= 2 readers */
 	struct dlld_eval_kappa kappa_lesion, kappa_patient;

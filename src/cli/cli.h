@@ -24,6 +24,7 @@ extern const struct dlld_command dlld_commands[];
 /* Command entry points, one file each (cmd_<name>.c); keep in table order. */
 int dlld_cmd_info(int argc, char **argv);
 int dlld_cmd_convert(int argc, char **argv);
+int dlld_cmd_synth(int argc, char **argv);
 int dlld_cmd_eval(int argc, char **argv);
 
 

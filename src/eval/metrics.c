@@ -160,46 +160,67 @@ done:
 	return st;
 }
 
-static struct dlld_eval_proportion patient_proportion(long x, long n, struct dlld_error *err,
-						      enum dlld_status *st)
+/* ---- per-patient outcomes ------------------------------------------------------ */
+enum outcome {
+	OUTCOME_SENSITIVITY, /* diseased: >= 1 positive mark on a target lesion */
+	OUTCOME_ANYMARK,     /* diseased: any positive mark */
+	OUTCOME_SPECIFICITY, /* normal: no positive mark */
+	OUTCOME_COUNT
+};
+
+static bool lesion_positive(const struct dlld_eval_study *s, size_t reader, size_t k)
 {
-	struct dlld_stats_proportion sp;
-	struct dlld_eval_proportion out = {.x = x, .n = n, .p = NAN, .se_logit_gee = NAN,
-					   .gee_logit = no_interval, .wilson = no_interval,
-					   .clopper_pearson = no_interval,
-					   .logit_wald = no_interval};
-	if (!*st && !(*st = dlld_stats_proportion(x, n, DLLD_EVAL_LEVEL, &sp, err))) {
-		out.p = sp.p;
-		out.wilson = interval(sp.wilson);
-		out.clopper_pearson = interval(sp.clopper_pearson);
-		out.logit_wald = interval(sp.logit_wald);
-	}
-	return out;
+	const struct dlld_eval_patient *p = &s->patients[k];
+	for (size_t l = 0; l < p->n_lesions; l++)
+		if (s->ll_positive[reader * s->n_lesions + p->first_lesion + l])
+			return true;
+	return false;
 }
 
-/* Fills the per-patient sensitivity (both variants) and specificity of reader. */
-static enum dlld_status patient_metrics(const struct dlld_eval_study *s, size_t reader,
-					struct dlld_eval_reader_result *r, struct dlld_error *err)
+static bool any_positive(const struct dlld_eval_study *s, size_t reader, size_t k)
 {
-	long sens = 0, any = 0, spec = 0;
-	enum dlld_status st = DLLD_STATUS_OK;
+	return s->nl_positive[reader * s->n_patients + k] > 0 || lesion_positive(s, reader, k);
+}
 
-	for (size_t k = 0; k < s->n_patients; k++) {
-		const struct dlld_eval_patient *p = &s->patients[k];
-		bool ll_pos = false;
-		for (size_t l = 0; l < p->n_lesions; l++)
-			ll_pos |= s->ll_positive[reader * s->n_lesions + p->first_lesion + l] != 0;
-		bool nl_pos = s->nl_positive[reader * s->n_patients + k] > 0;
-		if (p->diseased) {
-			sens += ll_pos;
-			any += ll_pos || nl_pos;
-		} else {
-			spec += !nl_pos;
-		}
+/* Returns whether patient k counts for outcome o, and fills *y with its 0/1 value. */
+static bool outcome(const struct dlld_eval_study *s, size_t reader, size_t k, enum outcome o,
+		    double *y)
+{
+	if (s->patients[k].diseased != (o != OUTCOME_SPECIFICITY))
+		return false;
+	*y = o == OUTCOME_SENSITIVITY ? lesion_positive(s, reader, k)
+	     : o == OUTCOME_ANYMARK   ? any_positive(s, reader, k)
+				      : !any_positive(s, reader, k);
+	return true;
+}
+
+/* Fills the three patient-level proportions of the readers together: one row
+ * per (reader, patient) read, clustered by patient. A single reader's rows
+ * are one per patient, so its GEE equals the binomial model (the primary CI
+ * of a single reader is the logit Wald, as in the paper). */
+static enum dlld_status patient_metrics(const struct dlld_eval_study *s, const size_t *readers,
+					size_t n_r, struct dlld_eval_proportion *out,
+					struct dlld_error *err)
+{
+	struct rows rw;
+	size_t cap;
+	enum dlld_status st;
+
+	if (!dlld_size_mul(n_r, s->n_patients, &cap))
+		return dlld_error_set(err, DLLD_STATUS_NO_MEMORY, NULL, "too many reads");
+	if ((st = rows_reserve(&rw, cap, err)))
+		goto done;
+	for (int o = 0; o < OUTCOME_COUNT && !st; o++) {
+		double y;
+		rw.n = 0;
+		for (size_t i = 0; i < n_r; i++)
+			for (size_t k = 0; k < s->n_patients; k++)
+				if (outcome(s, readers[i], k, (enum outcome)o, &y))
+					rows_add(&rw, y, k, 0.0);
+		st = proportion_from_rows(&rw, &out[o], err);
 	}
-	r->patient_sensitivity = patient_proportion(sens, (long)s->n_diseased, err, &st);
-	r->patient_sensitivity_anymark = patient_proportion(any, (long)s->n_diseased, err, &st);
-	r->patient_specificity = patient_proportion(spec, (long)s->n_normal, err, &st);
+done:
+	rows_free(&rw);
 	return st;
 }
 
@@ -226,7 +247,13 @@ enum dlld_status dlld_eval_reader_metrics(const struct dlld_eval_study *s, size_
 		.se_log_gee = rate.se_log_robust, .sum_fp_squared = sum2,
 		.gee_poisson = interval(rate.gee_robust), .poisson_exact = interval(rate.exact),
 	};
-	return patient_metrics(s, reader, r, err);
+	struct dlld_eval_proportion pat[OUTCOME_COUNT];
+	if ((st = patient_metrics(s, &reader, 1, pat, err)))
+		return st;
+	r->patient_sensitivity = pat[OUTCOME_SENSITIVITY];
+	r->patient_sensitivity_anymark = pat[OUTCOME_ANYMARK];
+	r->patient_specificity = pat[OUTCOME_SPECIFICITY];
+	return DLLD_STATUS_OK;
 }
 
 /* Fills the pooled FPP of the readers: every (reader, patient) read is a row. */
@@ -308,16 +335,9 @@ static enum dlld_status group_kappa(const struct dlld_eval_study *s,
 			yes[l] += s->ll_positive[grp->readers[i] * s->n_lesions + l];
 	g->kappa_lesion = binary_kappa(yes, s->n_lesions, m, counts);
 	memset(yes, 0, (n + 1) * sizeof *yes);
-	for (size_t i = 0; i < grp->n_readers; i++) {
-		size_t r = grp->readers[i];
-		for (size_t k = 0; k < s->n_patients; k++) {
-			const struct dlld_eval_patient *p = &s->patients[k];
-			bool pos = s->nl_positive[r * s->n_patients + k] > 0;
-			for (size_t l = 0; l < p->n_lesions; l++)
-				pos |= s->ll_positive[r * s->n_lesions + p->first_lesion + l] != 0;
-			yes[k] += pos;
-		}
-	}
+	for (size_t i = 0; i < grp->n_readers; i++)
+		for (size_t k = 0; k < s->n_patients; k++)
+			yes[k] += any_positive(s, grp->readers[i], k);
 	g->kappa_patient = binary_kappa(yes, s->n_patients, m, counts);
 	free(yes);
 	free(counts);
@@ -338,6 +358,12 @@ enum dlld_status dlld_eval_group_metrics(const struct dlld_eval_study *s, size_t
 				     g->lesion_sensitivity_by_size, err)) ||
 	    (st = pooled_fpp(s, grp->readers, grp->n_readers, &g->fpp, err)))
 		return st;
+	struct dlld_eval_proportion pat[OUTCOME_COUNT];
+	if ((st = patient_metrics(s, grp->readers, grp->n_readers, pat, err)))
+		return st;
+	g->patient_sensitivity = pat[OUTCOME_SENSITIVITY];
+	g->patient_sensitivity_anymark = pat[OUTCOME_ANYMARK];
+	g->patient_specificity = pat[OUTCOME_SPECIFICITY];
 	g->has_kappa = grp->n_readers >= 2;
 	return g->has_kappa ? group_kappa(s, grp, g, err) : DLLD_STATUS_OK;
 }

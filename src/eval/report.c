@@ -125,9 +125,22 @@ static void table4(const struct report *rp)
 		percent(rp, &x->patient_specificity, x->patient_specificity.logit_wald);
 		fputs(" |\n", rp->fp);
 	}
+	for (size_t g = 0; g < r->n_groups; g++) {
+		const struct dlld_eval_group_result *x = &r->groups[g];
+		if (x->n_readers < 2)
+			continue;
+		fprintf(rp->fp, "| **pooled** | %s | ", x->name);
+		percent(rp, &x->patient_sensitivity, x->patient_sensitivity.gee_logit);
+		fputs(" | ", rp->fp);
+		percent(rp, &x->patient_sensitivity_anymark, x->patient_sensitivity_anymark.gee_logit);
+		fputs(" | ", rp->fp);
+		percent(rp, &x->patient_specificity, x->patient_specificity.gee_logit);
+		fputs(" |\n", rp->fp);
+	}
 	fprintf(rp->fp, "\nSensitivity: diseased patients with ≥ 1 positive mark on a target lesion "
 			"(or any positive mark). Specificity: normal patients without a positive mark. "
-			"CIs: logit Wald.\n\n");
+			"CIs: logit Wald; pooled rows (every reader × patient read): logit GEE, "
+			"patients as clusters, robust SE.\n\n");
 }
 
 static void fom_cell(const struct report *rp, double fom, const struct dlld_eval_boot *b)

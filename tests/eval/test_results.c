@@ -58,8 +58,12 @@ static bool lookup(const struct dlld_eval_result *r, char *key, double *out)
 	if (g == (size_t)-1)
 		return false;
 	if (!strcmp(kind, "group")) {
-		*out = !strcmp(what, "lesion") ? pick(r->groups[g].lesion_sensitivity.gee_logit, end)
-					       : pick(r->groups[g].fpp.gee_poisson, end);
+		const struct dlld_eval_group_result *x = &r->groups[g];
+		*out = !strcmp(what, "lesion") ? pick(x->lesion_sensitivity.gee_logit, end)
+		       : !strcmp(what, "psens") ? pick(x->patient_sensitivity.gee_logit, end)
+		       : !strcmp(what, "pany")  ? pick(x->patient_sensitivity_anymark.gee_logit, end)
+		       : !strcmp(what, "pspec") ? pick(x->patient_specificity.gee_logit, end)
+						: pick(x->fpp.gee_poisson, end);
 		return true;
 	}
 	if (!field || g == 0)
