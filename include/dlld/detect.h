@@ -8,6 +8,9 @@
 
 #include "dlld/core.h"
 #include "dlld/ct.h"
+#include "dlld/nn.h"
+
+#include <signal.h>
 
 /* ---- lesion classes ------------------------------------------------------ */
 enum dlld_lesion_class {
@@ -235,40 +238,24 @@ size_t dlld_dataset_render(const struct dlld_dataset *ds, size_t s, const struct
 			   struct dlld_rng *rng, struct dlld_dataset_scratch *scratch, float *image,
 			   struct dlld_sample_box *boxes, size_t max_boxes);
 
-/* ---- YOLOv3 boxes and loss --------------------------------------------------
- * A YOLO head is a tensor of n_anchors × (5 + n_classes) planes of h × w cells
- * per image (NCHW): for anchor a, plane a·(5+C) + {0: tx, 1: ty, 2: tw, 3: th,
- * 4: objectness, 5 + c: class c}. The layer's raw input z is decoded as
- * darknet does: x = (col + σ(tx)) / w, y = (row + σ(ty)) / h,
- * bw = exp(tw) · anchor_w / net_w, bh = exp(th) · anchor_h / net_h (boxes as
- * centre and size, fractions of the network input), objectness σ(z4), class
- * confidences σ(z5+c) (independent logistic, as YOLOv3). */
+/* ---- YOLOv3 loss ------------------------------------------------------------
+ * A yolo layer's output (dlld/nn.h: struct dlld_yolo_info, dlld_yolo_box) is
+ * per image n_mask × (5 + classes) planes of grid_h × grid_w cells: per
+ * anchor slot σ(tx), σ(ty), tw, th, σ(objectness), σ(class c). Its input z
+ * (the conv output below it) is what the loss differentiates: for the
+ * logistic channels ∂L/∂z = σ − target, as in darknet. */
 struct dlld_yolo_head {
-	int w, h;                 /* grid cells */
-	int n_classes;
-	int n_anchors;            /* anchors of this head (its mask) */
-	const int *mask;          /* indices into anchors of the whole network */
-	const float *anchors;     /* all anchors: 2 × n_all (w, h in input pixels) */
-	int n_all;                /* anchors of the whole network */
-	int net_w, net_h;         /* network input size, pixels */
+	const struct dlld_yolo_info *info;
+	int grid_w, grid_h;       /* cells */
+	int net_w, net_h;         /* network input, pixels */
 };
 
-/* A box as centre and size, in fractions of the network input. */
-struct dlld_yolo_box {
-	float x, y, w, h;
-};
-
-/* Returns the decoded box of anchor a (0..n_anchors-1) at cell (col, row)
- * from raw head input z of one image (the one decoding shared by inference
- * and the loss). */
-struct dlld_yolo_box dlld_yolo_decode(const struct dlld_yolo_head *head, const float *z, int a,
-				      int col, int row);
 /* Returns the intersection over union of two centre/size boxes. */
-float dlld_yolo_iou(struct dlld_yolo_box a, struct dlld_yolo_box b);
+float dlld_box_iou(struct dlld_box a, struct dlld_box b);
 
-/* One ground-truth box of an image. */
+/* One ground-truth box of an image (fractions of the network input). */
 struct dlld_yolo_truth {
-	struct dlld_yolo_box box;
+	struct dlld_box box;
 	int cls;
 };
 
@@ -286,20 +273,129 @@ struct dlld_yolo_loss_terms {
 	double sum_iou;                   /* IoU of assigned predictions */
 	int recall50, recall75;           /* assigned predictions with IoU > .5 / .75 */
 	double sum_obj;                   /* objectness at assigned cells */
-	double sum_noobj;                 /* objectness everywhere (avg any) */
+	double sum_noobj;                 /* objectness everywhere (darknet's avg any) */
 };
 
-/* Computes darknet's YOLOv3 loss of one head for a batch of n images:
- * z = raw head input [n × n_anchors(5+C) × h × w]; truths[b] / n_truths[b]
- * = image b's boxes. Each truth goes to the network-wide best anchor by
- * shape IoU; when that anchor belongs to this head, its cell is trained on
- * x, y (logistic cross-entropy, weight 2 − w·h), w, h (squared error, same
- * weight), objectness 1 and the classes (logistic cross-entropy); every
- * other prediction is trained toward objectness 0 unless it overlaps a truth
- * by more than ignore_thresh. ACCUMULATES ∂loss/∂z into grad (same shape) —
- * exactly minus darknet's delta — and fills terms. */
+/* Computes darknet's YOLOv3 loss of one head for a batch of n images from
+ * the yolo layer's output `out` [n × n_mask(5+C) × grid_h × grid_w];
+ * truths[b] / n_truths[b] = image b's boxes. Each truth goes to the
+ * network-wide best anchor by shape IoU; when that anchor is one of this
+ * head's, its cell is trained on x, y (logistic cross-entropy, weight
+ * 2 − w·h), w, h (half squared error, same weight), objectness 1 and the
+ * classes (logistic cross-entropy; truths sharing a cell and anchor share
+ * the prediction: the last one's box, every one's class); every other
+ * prediction is trained toward objectness 0 unless it overlaps a truth by
+ * more than ignore_thresh. ACCUMULATES ∂loss/∂z, z = the layer's input,
+ * into grad_z (same shape) — exactly minus darknet's delta — and fills
+ * terms. Loss values take probabilities clamped to [1e-12, 1 − 1e-12]. */
 void dlld_yolo_loss(const struct dlld_yolo_head *head, const struct dlld_yolo_loss_options *opts,
-		    int n, const float *z, const struct dlld_yolo_truth *const *truths,
-		    const int *n_truths, float *grad, struct dlld_yolo_loss_terms *terms);
+		    int n, const float *out, const struct dlld_yolo_truth *const *truths,
+		    const int *n_truths, float *grad_z, struct dlld_yolo_loss_terms *terms);
+
+/* ---- model directory (DESIGN §8) ------------------------------------------
+ * MODEL/net.cfg      darknet cfg of the network (its [net] size and channels
+ *                    are overridden by model.json's input)
+ * MODEL/weights      DLLD weights file
+ * MODEL/model.json   classes, input, thresholds, training provenance, metrics
+ */
+struct dlld_detect_thresholds {
+	float confidence;   /* keep a box when objectness x best class >= this */
+	float nms_iou;      /* suppress a box overlapping a better one by more */
+};
+/* Fills t with the defaults (confidence 0.05, NMS IoU 0.45). */
+void dlld_detect_thresholds_default(struct dlld_detect_thresholds *t);
+
+struct dlld_model {
+	char dir[1024];
+	struct dlld_network *net;   /* owned */
+	struct dlld_input_spec spec;
+	struct dlld_detect_thresholds thresholds;
+	int n_yolo;
+	int yolo_layers[8];         /* layer index of each yolo head */
+	char name[128];             /* model.json "name" */
+};
+
+/* Loads MODEL for inference: batch `batch`, batch norm folded. Returns new
+ * model in *out. A missing file is status 2, a malformed one 3, classes
+ * other than metastasis/cyst/hemangioma or a cfg whose yolo layers disagree
+ * with them 4. */
+enum dlld_status dlld_model_load(const char *dir, int batch, struct dlld_model **out,
+				 struct dlld_error *err);
+void dlld_model_destroy(struct dlld_model *model); /* accepts NULL */
+
+/* What model.json records besides input and thresholds: free-form training
+ * provenance and metrics as a JSON object text (may be NULL). */
+struct dlld_model_info {
+	const char *name;
+	const struct dlld_input_spec *spec;
+	const struct dlld_detect_thresholds *thresholds;
+	const char *training_json;  /* e.g. {"data": [...], "seed": 1, ...} */
+	const char *metrics_json;   /* e.g. {"val_recall": 0.9} */
+};
+/* Writes MODEL (created if missing): net.cfg (cfg_text), weights (net, DLLD
+ * format) and model.json, each atomically. */
+enum dlld_status dlld_model_save(const char *dir, const char *cfg_text,
+				 const struct dlld_network *net, const struct dlld_model_info *info,
+				 struct dlld_error *err);
+
+/* ---- slice detections ---------------------------------------------------------
+ * Boxes a network predicts on one image, decoded from its yolo layers. */
+struct dlld_slice_detection {
+	struct dlld_box box;                    /* fractions of the network input */
+	float objectness;
+	float prob[DLLD_LESION_CLASS_COUNT];    /* class confidences (logistic, each 0–1) */
+	float confidence;                       /* objectness × best class confidence */
+	enum dlld_lesion_class cls;             /* argmax of prob */
+};
+
+/* Decodes image b of the last forward of net from its yolo layers: every
+ * prediction with confidence >= t->confidence, then class-agnostic NMS (a
+ * box overlapping a more confident one by IoU > t->nms_iou is dropped — a
+ * lesion is one box whatever its class). Fills out[0..returned) sorted by
+ * confidence, at most max_out. */
+size_t dlld_detect_decode(const struct dlld_network *net, const int *yolo_layers, int n_yolo,
+			  int b, const struct dlld_detect_thresholds *t,
+			  struct dlld_slice_detection *out, size_t max_out);
+
+/* ---- training (docs/training.md) --------------------------------------------- */
+struct dlld_train_options {
+	const char *cfg_path;          /* darknet cfg (YOLOv3 family, classes=3) */
+	const char *model_dir;         /* MODEL: checkpoints, log, final model */
+	const char *init_weights;      /* NULL: random init from seed; else darknet/DLLD weights */
+	int init_layers;               /* layers taken from init_weights (0 = all) */
+	const char *data_description;  /* recorded in model.json (e.g. the cohort paths) */
+	struct dlld_dataset_options data;
+	struct dlld_augment_range augment;
+	uint64_t seed;
+	long iterations;               /* 0: epochs, else the cfg's max_batches */
+	double epochs;                 /* > 0: passes over the training slices */
+	int checkpoint_every;          /* iterations; 0: only at the end */
+	int validate_every;            /* iterations; 0: only at the end */
+	double positive_fraction;      /* share of images with a lesion */
+	double val_fraction;           /* share of patients held out for validation */
+	int val_max_slices;            /* slices per validation pass */
+	bool cosine;                   /* cosine decay instead of the cfg's policy */
+	bool resume;                   /* continue MODEL/checkpoint exactly */
+	int threads;                   /* 0: all CPUs */
+	volatile sig_atomic_t *stop;   /* when it becomes non-zero: checkpoint and return */
+};
+/* Fills o with the defaults (docs/training.md). */
+void dlld_train_options_default(struct dlld_train_options *o);
+
+struct dlld_train_result {
+	long iterations;               /* completed */
+	double last_loss;              /* per image, last iteration */
+	double val_recall, val_precision; /* last validation pass (NAN if none) */
+	bool stopped;                  /* ended by *stop */
+};
+
+/* Trains a detector on the cohorts and writes MODEL (DESIGN §8), with
+ * MODEL/checkpoint/ every checkpoint_every iterations, MODEL/train_log.csv
+ * and MODEL/train_curves.png. Deterministic for a seed: image b of
+ * minibatch m draws from its own RNG stream, so a resumed run continues with
+ * exactly the batches (and the loss) an uninterrupted one would have. */
+enum dlld_status dlld_train(const struct dlld_cohort *const *cohorts, size_t n_cohorts,
+			    const struct dlld_train_options *o, struct dlld_train_result *result,
+			    struct dlld_error *err);
 
 #endif

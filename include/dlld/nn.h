@@ -155,7 +155,7 @@ enum dlld_status dlld_net_load_weights(struct dlld_network *net, const char *pat
 enum dlld_status dlld_net_save_weights(const struct dlld_network *net, const char *path,
 				       enum dlld_weights_format format, struct dlld_error *err);
 /* Fills the weights with random values from seed: convolution weights
- * uniform ±sqrt(6/fan_in)·0.5, biases and batch-norm shifts ±0.1, scales in
+ * uniform ±sqrt(6/fan_in), biases and batch-norm shifts ±0.1, scales in
  * [0.5, 1.5], rolling means ±0.1, rolling variances in [0.5, 1.5]. */
 void dlld_net_init_weights(struct dlld_network *net, uint64_t seed);
 /* Images seen in training (the .weights header's `seen`). */
@@ -193,6 +193,7 @@ struct dlld_param_view {
 			       "3.rolling_mean", "3.rolling_variance" */
 	float *data;
 	float *grad;        /* NULL unless training; NULL for rolling statistics */
+	float *velocity;    /* SGD momentum; NULL unless training; NULL for rolling statistics */
 	size_t count;
 	int layer;
 };

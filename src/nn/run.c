@@ -177,6 +177,7 @@ void dlld_net_param_tensor(struct dlld_network *net, int j, struct dlld_param_vi
 	snprintf(view->name, sizeof view->name, "%d.%s", net->params[j].layer, p->what);
 	view->data = p->data;
 	view->grad = p->grad;
+	view->velocity = p->velocity;
 	view->count = p->count;
 	view->layer = net->params[j].layer;
 }
