@@ -22,6 +22,7 @@
 
 #include "dlld/core.h"
 #include "nn/gemm.h"
+#include "nn/im2col.h"
 
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_corename(void);
@@ -159,6 +160,55 @@ __attribute__((target("avx2,fma"))) static double fma_peak_avx2(void)
 	return (double)iters * 10 * 16 / dt * 1e-9;
 }
 
+/* yolov3 convolutions (one image, one group) for the im2col comparison. */
+struct conv_case {
+	const char *name;
+	int filters;
+	struct dlld_im2col g;
+};
+static const struct conv_case convs[] = {
+	{"conv0 3x3 3->32 @416", 32, {3, 416, 416, 3, 1, 1, 416, 416}},
+	{"conv1 3x3/2 32->64 @416", 64, {32, 416, 416, 3, 2, 1, 208, 208}},
+	{"conv 3x3 128->256 @52", 256, {128, 52, 52, 3, 1, 1, 52, 52}},
+	{"conv 3x3 512->1024 @13", 1024, {512, 13, 13, 3, 1, 1, 13, 13}},
+};
+
+enum conv_way { CONV_EXPLICIT, CONV_IMPLICIT, CONV_IMPLICIT_PACKED, CONV_WAY_COUNT };
+static const char *const conv_way_names[CONV_WAY_COUNT] = {
+	"im2col+gemm", "implicit", "implicit+packed-w"};
+
+/* Prints the median ms of one convolution done each way (2 threads). */
+static void bench_conv(struct dlld_pool *pool, const struct conv_case *cc, int reps,
+		       const float *w, const float *im, float *col, float *out)
+{
+	int k = cc->g.channels * cc->g.size * cc->g.size, n = cc->g.out_h * cc->g.out_w;
+	struct dlld_error err;
+	struct dlld_gemm_packed *packed = dlld_gemm_pack_a(cc->filters, k, w, k, &err);
+	double t[64], flops = 2.0 * cc->filters * (double)k * n;
+
+	for (int way = 0; packed && way < CONV_WAY_COUNT; way++) {
+		for (int r = 0; r <= reps; r++) {
+			double t0 = now_s();
+			if (way == CONV_EXPLICIT) {
+				dlld_im2col(pool, &cc->g, im, col);
+				dlld_gemm_bias_act(pool, cc->filters, n, k, w, k, col, n, w,
+						   DLLD_GEMM_ACT_LEAKY, out, n);
+			} else {
+				dlld_gemm_conv_bias_act(pool, cc->filters, w, k,
+							way == CONV_IMPLICIT ? NULL : packed, &cc->g,
+							im, w, DLLD_GEMM_ACT_LEAKY, out);
+			}
+			if (r > 0)
+				t[r - 1] = now_s() - t0;
+		}
+		qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+		printf("%s\t%s\t%d\t%.3f\t%.1f\n", cc->name, conv_way_names[way],
+		       dlld_pool_threads(pool), t[reps / 2] * 1e3, flops / t[reps / 2] * 1e-9);
+		fflush(stdout);
+	}
+	dlld_gemm_packed_destroy(packed);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"reps", required_argument, NULL, 'r'},
@@ -229,6 +279,10 @@ int main(int argc, char **argv)
 		if (i == 0)
 			bench("dlld", &dl[3], s, reps, a, b, cm);
 	}
+	float *out = quick ? NULL : malloc(max * sizeof *out);
+	for (size_t i = 0; out && i < sizeof convs / sizeof convs[0]; i++)
+		bench_conv(pool2, &convs[i], reps < 64 ? reps : 63, a, b, cm, out);
+	free(out);
 	dlld_pool_destroy(pool2);
 	free(a);
 	free(b);

@@ -16,9 +16,9 @@
 #include "nn/gemm_kernel.h"
 
 enum {
-	GEMM_KC = 256, /* depth of a K block */
-	GEMM_MC = 120, /* rows of an A block: a multiple of every kernel's mr (4, 6, 8) */
-	GEMM_NC = 512, /* columns of a B block: a multiple of every kernel's nr (8, 16, 32) */
+	GEMM_KC = DLLD_GEMM_KC,
+	GEMM_MC = DLLD_GEMM_MC,
+	GEMM_NC = DLLD_GEMM_NC,
 	GEMM_TASKS_PER_THREAD = 4,
 };
 

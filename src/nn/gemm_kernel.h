@@ -17,6 +17,15 @@
 
 #include "nn/gemm.h"
 
+/* Cache blocking (gemm.c): a K block, the rows of an A block (a multiple of
+ * every kernel's mr: 4, 6, 8), the columns of a B block (of every nr: 8, 16,
+ * 32). Constants, so results do not depend on the thread count. */
+enum {
+	DLLD_GEMM_KC = 256,
+	DLLD_GEMM_MC = 120,
+	DLLD_GEMM_NC = 512,
+};
+
 struct dlld_gemm_tile {
 	int kc;           /* depth of this K block (may be 0) */
 	const float *a;   /* packed A panel, kc × mr */

@@ -74,35 +74,57 @@ static void pack_b_transposed(const struct dlld_gemm_args *g, int nr, int p0, in
 	}
 }
 
-/* Implicit im2col: row r = (ch·size + ky)·size + kx, column (oy, ox) of the
- * column matrix is pixel (oy·stride − pad + ky, ox·stride − pad + kx) of
- * plane ch, or 0 outside the image (nn/im2col.h's layout). */
+/* Fills row[0, cols) with columns [col0, col0 + cols) of row (ch, ky, kx)
+ * of the im2col matrix (plane = image plane ch): per output row, zeros where
+ * the kernel hangs over the border, the image row in between. */
+static void conv_row(const struct dlld_im2col *cv, const float *plane, int ky, int kx, int col0,
+		     int cols, float *row)
+{
+	int s = cv->stride, off = kx - cv->pad; /* ix = ox·s + off */
+	int lo = off >= 0 ? 0 : (-off + s - 1) / s;                /* first ox inside */
+	int hi = cv->w - off <= 0 ? 0 : (cv->w - off - 1) / s + 1; /* first ox past */
+	int oy = col0 / cv->out_w, ox = col0 % cv->out_w;
+
+	hi = hi < cv->out_w ? hi : cv->out_w;
+	for (int j = 0; j < cols; oy++, ox = 0) {
+		int run = cols - j < cv->out_w - ox ? cols - j : cv->out_w - ox;
+		int iy = oy * s - cv->pad + ky, a = ox > lo ? ox : lo, b = ox + run < hi ? ox + run : hi;
+		float *d = row + j - ox; /* d[ox] is this output pixel */
+		if (iy < 0 || iy >= cv->h || a >= b) {
+			memset(row + j, 0, (size_t)run * sizeof *row);
+			j += run;
+			continue;
+		}
+		const float *src = plane + (size_t)iy * (size_t)cv->w;
+		for (int x = ox; x < a; x++)
+			d[x] = 0.0f;
+		if (s == 1)
+			memcpy(d + a, src + a + off, (size_t)(b - a) * sizeof *d);
+		else
+			for (int x = a; x < b; x++)
+				d[x] = src[x * s + off];
+		for (int x = b; x < ox + run; x++)
+			d[x] = 0.0f;
+		j += run;
+	}
+}
+
+/* Implicit im2col: row r = (ch·size + ky)·size + kx of the column matrix is
+ * built for the block's columns, then cut into panels (nn/im2col.h layout). */
 static void pack_b_conv(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
 			int cols, float *dst)
 {
 	const struct dlld_im2col *cv = g->conv;
 	int ss = cv->size * cv->size;
+	_Alignas(64) float row[DLLD_GEMM_NC];
 
 	for (int p = 0; p < kc; p++) {
-		int r = p0 + p, ky = r / cv->size % cv->size, kx = r % cv->size;
+		int r = p0 + p;
 		const float *plane = g->b + (size_t)(r / ss) * (size_t)cv->h * (size_t)cv->w;
-		int oy = col0 / cv->out_w, ox = col0 % cv->out_w;
-		int iy = oy * cv->stride - cv->pad + ky;
-		for (int j0 = 0; j0 < cols; j0 += nr) {
-			float *d = dst + (size_t)j0 * (size_t)kc + (size_t)p * (size_t)nr;
-			int w = cols - j0 < nr ? cols - j0 : nr;
-			for (int j = 0; j < w; j++) {
-				int ix = ox * cv->stride - cv->pad + kx;
-				bool inside = iy >= 0 && iy < cv->h && ix >= 0 && ix < cv->w;
-				d[j] = inside ? plane[(size_t)iy * (size_t)cv->w + (size_t)ix] : 0.0f;
-				if (++ox == cv->out_w) {
-					ox = 0;
-					iy += cv->stride;
-				}
-			}
-			for (int j = w; j < nr; j++)
-				d[j] = 0.0f;
-		}
+		conv_row(cv, plane, r / cv->size % cv->size, r % cv->size, col0, cols, row);
+		for (int j0 = 0; j0 < cols; j0 += nr)
+			copy_row(dst + (size_t)j0 * (size_t)kc + (size_t)p * (size_t)nr, row + j0,
+				 cols - j0 < nr ? cols - j0 : nr, nr);
 	}
 }
 
