@@ -25,6 +25,7 @@ extern const struct dlld_command dlld_commands[];
 int dlld_cmd_info(int argc, char **argv);
 int dlld_cmd_convert(int argc, char **argv);
 int dlld_cmd_synth(int argc, char **argv);
+int dlld_cmd_net(int argc, char **argv);
 int dlld_cmd_train(int argc, char **argv);
 int dlld_cmd_eval(int argc, char **argv);
 

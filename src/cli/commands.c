@@ -5,6 +5,7 @@ const struct dlld_command dlld_commands[] = {
 	{"info", "what a DICOM folder or NIfTI holds: series, geometry, HU range", dlld_cmd_info},
 	{"convert", "CT study → NIfTI in HU and/or windowed PNG slices", dlld_cmd_convert},
 	{"synth", "synthetic portal-venous CT cohort with ground truth", dlld_cmd_synth},
+	{"net", "neural-network engine: cfg summary, forward pass, weights", dlld_cmd_net},
 	{"train", "train the detector on cohorts, write a model directory", dlld_cmd_train},
 	{"eval", "reader-study statistics: sensitivity, FPP, AFROC, bootstrap, GEE, kappa", dlld_cmd_eval},
 	{NULL, NULL, NULL},

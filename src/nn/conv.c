@@ -112,7 +112,7 @@ static void conv_init(struct dlld_layer *l, struct dlld_rng *rng)
 {
 	struct dlld_param *w = weights(l);
 	size_t fan_in = w->count / (size_t)l->u.conv.filters;
-	double a = 0.5 * sqrt(6.0 / (double)fan_in);
+	double a = sqrt(6.0 / (double)fan_in);
 	static const double lo[] = {-0.1, 0.5, -0.1, 0.5}, hi[] = {0.1, 1.5, 0.1, 1.5};
 
 	for (int p = 0; p < l->n_params - 1; p++)
