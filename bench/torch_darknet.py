@@ -11,8 +11,10 @@ Modes (fp32, torch.set_num_threads(threads)):
   fused    batch norm folded into the convolutions, channels-last tensors
   train    batch `--batch`: forward, backward of sum(out·g) for fixed random g
            per yolo output, SGD step (momentum 0.9, decay 5e-4)
-Prints one tab-separated line: mode, cfg name, size, batch, median ms per
-call, ms per image, maxrss MiB, BFLOPs per image.
+Prints one tab-separated line in bench_nn_net's columns: mode, cfg name,
+size, batch, median ms per call, ms per image, maxrss MiB, BFLOPs per image,
+achieved GFLOP/s (train: 3 × forward), (empty), CPU ms per call (all threads,
+warm-up included).
 --memory-model prints the inference lower bound the benchmark compares peak
 memory against: folded weights + the largest set of activations alive at once
 (an output lives from its layer until its last consumer: next layer, route,
@@ -191,6 +193,7 @@ def main():
     batch = a.batch if a.mode == 'train' else 1
     x = torch.rand(batch, in_c, a.size, a.size)
     times = []
+    cpu0 = time.process_time()
     if a.mode == 'train':
         net.train()
         opt = torch.optim.SGD(net.parameters(), lr=1e-4, momentum=0.9, weight_decay=5e-4)
@@ -217,9 +220,10 @@ def main():
                 net(x)
                 if r:
                     times.append(time.perf_counter() - t0)
+    cpu_ms = (time.process_time() - cpu0) / (a.reps + 1) * 1e3
     ms = statistics.median(times) * 1e3
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f'torch-{a.mode}\t{name}\t{a.size}\t{batch}\t{ms:.1f}\t{ms / batch:.1f}\t{rss:.0f}\t{bflops:.3f}')
+    print(f'torch-{a.mode}\t{name}\t{a.size}\t{batch}\t{ms:.1f}\t{ms / batch:.1f}\t{rss:.0f}\t{bflops:.3f}\t{(3 if a.mode == 'train' else 1) * bflops * batch / (ms / 1e3):.1f}\t\t{cpu_ms:.1f}')
 
 
 if __name__ == '__main__':
