@@ -101,6 +101,8 @@ static void build_body(struct synth_anatomy *a, struct dlld_rng *rng)
 	b->power = uni(rng, 2.2, 2.6);
 	b->fat_mm = 6.0f + (b->half_x - 135.0f) * 0.45f + uni(rng, 0, 10);
 	b->muscle_mm = uni(rng, 8, 14);
+	b->contour_phase[0] = uni(rng, 0, 6.2831853);
+	b->contour_phase[1] = uni(rng, 0, 6.2831853);
 	ax = b->half_x - b->fat_mm - b->muscle_mm;
 	ay = b->half_y - b->fat_mm - b->muscle_mm;
 	b->spine_y = ay - uni(rng, 40, 48);
@@ -125,9 +127,9 @@ static void build_body(struct synth_anatomy *a, struct dlld_rng *rng)
 static void build_attenuation(struct synth_anatomy *a, struct dlld_rng *rng)
 {
 	a->liver_hu = gauss(rng, 112, 8, 95, 135);
-	a->blood_hu = a->liver_hu + uni(rng, 40, 70);
+	a->blood_hu = a->liver_hu + uni(rng, 30, 60);
 	a->heterogeneity_hu = uni(rng, 2.5, 6.0);
-	a->noise_hu_5mm = uni(rng, 9.0, 16.0);
+	a->noise_hu_5mm = uni(rng, 6.5, 11.0);
 	a->psf_mm = uni(rng, 0.55, 0.80);
 }
 
@@ -253,7 +255,7 @@ static enum dlld_status build_stomach_spleen(struct synth_anatomy *a, struct dll
 	o->u.ell.lobulation = 0.05f;
 	o->hu2 = -960.0f;
 	o->u.ell.content = dlld_rng_uniform(rng) < 0.3 ? SYNTH_CONTENT_MOTTLED : SYNTH_CONTENT_LEVEL;
-	o->u.ell.level_y = c[1] - r[1] * uni(rng, 0.1, 0.7);
+	o->u.ell.level_y = c[1] - r[1] * uni(rng, 0.35, 0.9);
 	/* spleen: posterolateral, concave medial surface */
 	r[0] = uni(rng, 18, 26);
 	r[1] = uni(rng, 45, 62);
@@ -385,7 +387,7 @@ static enum dlld_status build_liver(struct synth_anatomy *a, struct dlld_rng *rn
 	const struct synth_body *b = &a->body;
 	struct synth_object *o;
 	struct synth_liver *l;
-	float ax, ay, s = uni(rng, 0.86, 1.12), left = uni(rng, 0.7, 1.25);
+	float ax, ay, s = uni(rng, 0.95, 1.20), left = uni(rng, 0.7, 1.25);
 	bool gallbladder = dlld_rng_uniform(rng) < 0.85;
 
 	cavity_axes(b, &ax, &ay);

@@ -113,7 +113,7 @@ static void lesion_design(struct synth_object *o, const struct synth_anatomy *a,
 	switch (cls) {
 	case DLLD_SYNTH_CLASS_METASTASIS:
 		o->edge_mm = uni(rng, 1.2, 3.5);
-		l->core_hu = a->liver_hu - uni(rng, 35, 75);
+		l->core_hu = a->liver_hu - uni(rng, 25, 60);
 		if (diameter_mm > 15.0 && dlld_rng_uniform(rng) < 0.5) {
 			l->necrosis = uni(rng, 0.3, 0.6);
 			l->centre_hu = l->core_hu - uni(rng, 15, 35);

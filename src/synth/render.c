@@ -70,10 +70,17 @@ static float base_value(const struct synth_anatomy *a, float x, float y, float p
 	const struct synth_body *b = &a->body;
 	float hu = -1000.0f, t;
 	float table_top = b->half_y + 6.0f + 0.0004f * x * x;
-	float d_body = superellipse_distance(x, y, b->half_x, b->half_y, b->power);
-	float d_wall = superellipse_distance(x, y, b->half_x - b->fat_mm, b->half_y - b->fat_mm,
-					     b->power);
-	float d_cav = synth_cavity_distance(b, x, y);
+	/* the outline undulates; the muscles are thick at the front (rectus)
+	 * and back, thinner at the flanks */
+	float t_ang = atan2f(y, x), sin2 = sinf(t_ang) * sinf(t_ang);
+	float wobble = 1.0f + 0.025f * sinf(2.0f * t_ang + b->contour_phase[0]) +
+		       0.015f * sinf(3.0f * t_ang + b->contour_phase[1]);
+	float hx = b->half_x * wobble, hy = b->half_y * wobble;
+	float fat = b->fat_mm * (0.8f + 0.4f * sin2), muscle = b->muscle_mm * (0.5f + 0.8f * sin2);
+	float d_body = superellipse_distance(x, y, hx, hy, b->power);
+	float d_wall = superellipse_distance(x, y, hx - fat, hy - fat, b->power);
+	float d_cav = fmaxf(synth_cavity_distance(b, x, y),
+			    superellipse_distance(x, y, hx - fat - muscle, hy - fat - muscle, b->power));
 
 	if (fabsf(x) < 0.42f * a->fov_mm && y > table_top && y < table_top + 12.0f)
 		hu = (y < table_top + 2.0f || y > table_top + 10.0f) ? 150.0f : -500.0f;

@@ -236,8 +236,7 @@ static float liver_distance(const struct synth_object *o, const struct synth_bod
 	ivc = sqrtf(dx * dx + dy * dy) - l->ivc_r;
 	d = fmaxf(d, -ivc);
 	if (l->gb_r[0] > 0.0f) {
-		float gr[3] = {l->gb_r[0] + 1.5f, l->gb_r[1] + 1.5f, l->gb_r[2] + 1.5f};
-		d = fmaxf(d, -lobe_distance(l->gb_c, gr, 2, p));
+		d = fmaxf(d, -lobe_distance(l->gb_c, l->gb_r, 2, p));
 	}
 	return d;
 }

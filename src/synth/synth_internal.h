@@ -97,6 +97,7 @@ struct synth_lesion {
 struct synth_body {
 	float half_x, half_y, power;   /* outer skin superellipse */
 	float fat_mm, muscle_mm;       /* subcutaneous fat, abdominal wall */
+	float contour_phase[2];        /* undulation of the outline */
 	float spine_y;                 /* vertebral body centre */
 	float dome_right[3], dome_left[3]; /* diaphragm dome tops */
 	float dome_curv;               /* mm drop per mm^2 away from a dome */

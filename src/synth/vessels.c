@@ -137,13 +137,13 @@ static enum dlld_status build_portal(struct grower *g, struct dlld_error *err)
 	for (int k = 0; k < 3; k++) /* right portal vein */
 		dir[k] = l->c[0][k] - hilum[k];
 	normalize(dir);
-	st = grow(g, hilum, dir, uni(g->rng, 5.5, 7), 0, err);
+	st = grow(g, hilum, dir, uni(g->rng, 6.5, 8), 0, err);
 	if (st)
 		return st;
 	for (int k = 0; k < 3; k++) /* left portal vein */
 		dir[k] = l->c[1][k] - hilum[k];
 	normalize(dir);
-	return grow(g, hilum, dir, uni(g->rng, 4.5, 6), 0, err);
+	return grow(g, hilum, dir, uni(g->rng, 5.5, 7), 0, err);
 }
 
 static enum dlld_status build_hepatic(struct grower *g, struct dlld_error *err)
@@ -162,7 +162,7 @@ static enum dlld_status build_hepatic(struct grower *g, struct dlld_error *err)
 		for (int k = 0; k < 2; k++)
 			from[k] = l->ivc_c[k] + dir[k] * (l->ivc_r - 2.0f);
 		from[2] = top;
-		st = grow(g, from, dir, uni(g->rng, 4.5, 6.5), 0, err);
+		st = grow(g, from, dir, uni(g->rng, 5.5, 7.5), 0, err);
 	}
 	return st;
 }
