@@ -110,6 +110,8 @@ struct dlld_slice_view {
  * upright, at spec->pixel_mm. */
 void dlld_slice_view_centered(const struct dlld_geometry *g, const struct dlld_input_spec *spec,
 			      double ci, double cj, struct dlld_slice_view *view);
+/* Fills ij[2] with the voxel position of network pixel position (u, v). */
+void dlld_slice_view_to_voxel(const struct dlld_slice_view *view, double u, double v, double ij[2]);
 /* Fills uv[2] with the network pixel position of voxel (i, j); false when the
  * view is degenerate. */
 bool dlld_slice_view_to_net(const struct dlld_slice_view *view, double i, double j, double uv[2]);
@@ -185,6 +187,13 @@ void dlld_lesion_class_color(enum dlld_lesion_class cls, uint8_t rgb[3]);
 enum dlld_status dlld_overlay_write(const struct dlld_volume *v, int32_t k, float width,
 				    float level, const struct dlld_overlay_box *boxes, size_t n_boxes,
 				    const char *caption, const char *path, struct dlld_error *err);
+
+/* ---- the liver's extent -------------------------------------------------- */
+struct dlld_liver_box {
+	int32_t lo[3], hi[3];   /* inclusive voxel bounds of the non-zero labels */
+};
+/* Fills box with the bounds of m's non-zero voxels; false when there are none. */
+bool dlld_liver_box_find(const struct dlld_labelmap *m, struct dlld_liver_box *box);
 
 /* ---- training data set ----------------------------------------------------
  * The slices of one or more cohorts that a detector trains on, held in
@@ -397,5 +406,34 @@ struct dlld_train_result {
 enum dlld_status dlld_train(const struct dlld_cohort *const *cohorts, size_t n_cohorts,
 			    const struct dlld_train_options *o, struct dlld_train_result *result,
 			    struct dlld_error *err);
+
+/* ---- detection on a CT volume ------------------------------------------------- */
+/* One box found on one axial slice, in voxel coordinates of the volume. */
+struct dlld_voxel_box {
+	int32_t k;                            /* slice */
+	double i0, j0, i1, j1;                /* box edges, continuous voxel coordinates
+					       * (voxel i covers [i - 0.5, i + 0.5]) */
+	float objectness;
+	float prob[DLLD_LESION_CLASS_COUNT];  /* class confidences */
+	float confidence;                     /* objectness × best class */
+	enum dlld_lesion_class cls;
+};
+
+struct dlld_detect_options {
+	int slice_margin;       /* slices beyond the liver's range (default 1) */
+	size_t max_per_slice;   /* boxes kept per slice after NMS (default 32) */
+};
+void dlld_detect_options_default(struct dlld_detect_options *o);
+
+/* Runs the model on every axial slice of v within the liver's slice range
+ * (± margin; every slice when liver is NULL or empty), the network grid
+ * centred on the liver's in-plane box centre as in training. Returns a new
+ * array (free()) of boxes in *boxes and its length in *n, slices ascending.
+ * pool may be NULL. */
+enum dlld_status dlld_detect_volume(struct dlld_model *model, const struct dlld_volume *v,
+				    const struct dlld_labelmap *liver,
+				    const struct dlld_detect_options *o, struct dlld_pool *pool,
+				    struct dlld_voxel_box **boxes, size_t *n,
+				    struct dlld_error *err);
 
 #endif

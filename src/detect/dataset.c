@@ -14,7 +14,7 @@ struct dataset_case {
 	uint16_t *label;             /* crop lesion instance labels */
 	enum dlld_lesion_class *class_of_label; /* label n -> class, n = 1..n_labels */
 	size_t n_labels;
-	double centre_ij[2];         /* grid centre: the liver's box centre (crop voxels) */
+	double centre_ij[2];         /* grid centre: the liver box's centre (crop voxels) */
 };
 
 struct dlld_dataset {
@@ -61,36 +61,30 @@ struct crop {
 	int32_t lo[3], hi[3];
 };
 
-/* Fills crop with the liver's box plus margins (whole volume without a liver). */
+/* Fills crop with the liver's box plus margins (the whole volume without a
+ * liver) and centre_ij with the liver box's in-plane centre, in crop voxels:
+ * the network grid is centred there in training as in detection. */
 static void find_crop(const struct dlld_labelmap *liver, const struct dlld_geometry *g,
-		      const struct dlld_dataset_options *o, struct crop *crop)
+		      const struct dlld_dataset_options *o, struct crop *crop, double centre_ij[2])
 {
-	int32_t lo[3] = {INT32_MAX, INT32_MAX, INT32_MAX}, hi[3] = {-1, -1, -1};
+	struct dlld_liver_box box;
 
 	for (int a = 0; a < 3; a++) {
 		crop->lo[a] = 0;
 		crop->hi[a] = g->dims[a] - 1;
 	}
-	if (!liver)
+	if (!liver || !dlld_liver_box_find(liver, &box)) {
+		centre_ij[0] = 0.5 * (g->dims[0] - 1);
+		centre_ij[1] = 0.5 * (g->dims[1] - 1);
 		return;
-	for (int32_t k = 0; k < g->dims[2]; k++)
-		for (int32_t j = 0; j < g->dims[1]; j++)
-			for (int32_t i = 0; i < g->dims[0]; i++) {
-				if (!liver->label[dlld_voxel_index(g, i, j, k)])
-					continue;
-				int32_t v[3] = {i, j, k};
-				for (int a = 0; a < 3; a++) {
-					lo[a] = v[a] < lo[a] ? v[a] : lo[a];
-					hi[a] = v[a] > hi[a] ? v[a] : hi[a];
-				}
-			}
-	if (hi[0] < 0)
-		return; /* empty liver mask: keep everything */
+	}
 	for (int a = 0; a < 3; a++) {
 		int32_t m = a < 2 ? (int32_t)ceil(o->margin_mm / g->spacing_mm[a]) : o->slice_margin;
-		crop->lo[a] = lo[a] - m < 0 ? 0 : lo[a] - m;
-		crop->hi[a] = hi[a] + m >= g->dims[a] ? g->dims[a] - 1 : hi[a] + m;
+		crop->lo[a] = box.lo[a] - m < 0 ? 0 : box.lo[a] - m;
+		crop->hi[a] = box.hi[a] + m >= g->dims[a] ? g->dims[a] - 1 : box.hi[a] + m;
 	}
+	for (int a = 0; a < 2; a++)
+		centre_ij[a] = 0.5 * (box.lo[a] + box.hi[a]) - crop->lo[a];
 }
 
 /* Fills c->class_of_label from the cohort rows of patient p ("L<n>" ids). */
@@ -194,12 +188,8 @@ static enum dlld_status load_case(const struct dlld_cohort *cohort, size_t p,
 		max_label = lesions->label[q] > max_label ? lesions->label[q] : max_label;
 	if ((st = map_labels(cohort, p, c, max_label, pt->lesions_path, err)))
 		goto done;
-	find_crop(liver, &v->geom, o, &crop);
-	if ((st = copy_crop(v, lesions, &crop, c, err)))
-		goto done;
-	/* grid centre: the middle of the liver box (the crop less its margins) */
-	c->centre_ij[0] = 0.5 * (c->geom.dims[0] - 1);
-	c->centre_ij[1] = 0.5 * (c->geom.dims[1] - 1);
+	find_crop(liver, &v->geom, o, &crop, c->centre_ij);
+	st = copy_crop(v, lesions, &crop, c, err);
 done:
 	dlld_volume_destroy(v);
 	dlld_labelmap_destroy(lesions);

@@ -80,6 +80,12 @@ void dlld_slice_view_centered(const struct dlld_geometry *g, const struct dlld_i
 	view->origin_ij[1] = cj - half * view->step_v_ij[1];
 }
 
+void dlld_slice_view_to_voxel(const struct dlld_slice_view *view, double u, double v, double ij[2])
+{
+	for (int a = 0; a < 2; a++)
+		ij[a] = view->origin_ij[a] + u * view->step_u_ij[a] + v * view->step_v_ij[a];
+}
+
 bool dlld_slice_view_to_net(const struct dlld_slice_view *view, double i, double j, double uv[2])
 {
 	double a = view->step_u_ij[0], b = view->step_v_ij[0];
@@ -168,11 +174,10 @@ void dlld_sample_render(const struct dlld_volume *v, int32_t k, const struct dll
 		s = v->hu + (size_t)ks * plane;
 		for (int pv = 0; pv < spec->size; pv++) {
 			for (int pu = 0; pu < spec->size; pu++) {
-				double i = view->origin_ij[0] + pu * view->step_u_ij[0] +
-					   pv * view->step_v_ij[0];
-				double j = view->origin_ij[1] + pu * view->step_u_ij[1] +
-					   pv * view->step_v_ij[1];
-				float x = dlld_window01(sample_bilinear(s, nx, ny, i, j), width, level);
+				double ij[2];
+				float x;
+				dlld_slice_view_to_voxel(view, pu, pv, ij);
+				x = dlld_window01(sample_bilinear(s, nx, ny, ij[0], ij[1]), width, level);
 				if (noise > 0.0f)
 					x += noise * (float)dlld_rng_normal(rng);
 				o[(size_t)pv * (size_t)spec->size + (size_t)pu] = x;
@@ -262,4 +267,27 @@ size_t dlld_sample_boxes(const struct dlld_labelmap *m, int32_t k, const struct 
 	}
 	free(b);
 	return lesions;
+}
+
+bool dlld_liver_box_find(const struct dlld_labelmap *m, struct dlld_liver_box *box)
+{
+	const struct dlld_geometry *g = &m->geom;
+	size_t q = 0;
+
+	for (int a = 0; a < 3; a++) {
+		box->lo[a] = INT32_MAX;
+		box->hi[a] = -1;
+	}
+	for (int32_t k = 0; k < g->dims[2]; k++)
+		for (int32_t j = 0; j < g->dims[1]; j++)
+			for (int32_t i = 0; i < g->dims[0]; i++, q++) {
+				int32_t v[3] = {i, j, k};
+				if (!m->label[q])
+					continue;
+				for (int a = 0; a < 3; a++) {
+					box->lo[a] = v[a] < box->lo[a] ? v[a] : box->lo[a];
+					box->hi[a] = v[a] > box->hi[a] ? v[a] : box->hi[a];
+				}
+			}
+	return box->hi[0] >= 0;
 }

@@ -152,6 +152,12 @@ static void test_view_round_trip(void)
 	CHECK(dlld_slice_view_to_net(&view, i, j, uv));
 	CHECK_NEAR(uv[0], 10.0, 1e-9);
 	CHECK_NEAR(uv[1], 300.0, 1e-9);
+	{
+		double ij[2];
+		dlld_slice_view_to_voxel(&view, 10, 300, ij);
+		CHECK_NEAR(ij[0], i, 1e-12);
+		CHECK_NEAR(ij[1], j, 1e-12);
+	}
 	/* the grid centre moved by the shift, in voxels */
 	CHECK_NEAR(view.origin_ij[0] + 207.5 * (view.step_u_ij[0] + view.step_v_ij[0]),
 		   20.0 + 3.0 / 0.7, 1e-9);

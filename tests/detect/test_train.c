@@ -225,9 +225,64 @@ static void test_resume_is_exact(void)
 	dlld_cohort_destroy(c);
 }
 
+/* A model trained a little longer finds the lesion of a training patient
+ * in the right place through dlld_detect_volume. */
+static void test_detect_volume_finds_lesion(void)
+{
+	const char *cfg;
+	struct dlld_cohort *c = make_cohort(&cfg);
+	struct dlld_train_options o;
+	struct dlld_train_result r;
+	struct dlld_error err;
+	struct dlld_model *m = NULL;
+	struct dlld_volume *v = NULL;
+	struct dlld_labelmap *liver = NULL;
+	struct dlld_detect_options dopt;
+	struct dlld_voxel_box *boxes = NULL;
+	char model[600];
+	size_t n = 0, best = 0;
+	/* patient P4: centre (16 + 28 % 16, 18 + 20 % 12) = (28, 26), radius 4 */
+	const double ci = 28, cj = 26;
+
+	snprintf(model, sizeof model, "%s/model-det", dlld_test_tmpdir());
+	options(&o, cfg, model);
+	o.iterations = 150;
+	o.val_fraction = 0.0;
+	dlld_error_clear(&err);
+	CHECK(dlld_train((const struct dlld_cohort *const *)&c, 1, &o, &r, &err) == 0);
+	CHECK_INT_EQ(dlld_model_load(model, 2, &m, &err), DLLD_STATUS_OK);
+	CHECK_INT_EQ(dlld_ct_load(c->patients[4].ct_path, NULL, &v, &err), DLLD_STATUS_OK);
+	CHECK_INT_EQ(dlld_nifti_read_labels(c->patients[4].liver_path, &liver, &err), DLLD_STATUS_OK);
+	if (!m || !v || !liver)
+		goto done;
+	dlld_detect_options_default(&dopt);
+	m->thresholds.confidence = 0.01f; /* a briefly trained model is not yet confident */
+	CHECK_INT_EQ(dlld_detect_volume(m, v, liver, &dopt, NULL, &boxes, &n, &err), DLLD_STATUS_OK);
+	for (size_t b = 0; b < n; b++) {
+		CHECK(boxes[b].k >= 0 && boxes[b].k <= 5);
+		if (boxes[b].confidence > boxes[best].confidence)
+			best = b;
+	}
+	CHECK_MSG(n > 0, "no box at all");
+	if (n) {
+		double bi = 0.5 * (boxes[best].i0 + boxes[best].i1);
+		double bj = 0.5 * (boxes[best].j0 + boxes[best].j1);
+		CHECK_MSG(boxes[best].k == 2 || boxes[best].k == 3, "best box on slice %d", boxes[best].k);
+		CHECK_MSG((bi - ci) * (bi - ci) + (bj - cj) * (bj - cj) < 9.0,
+			  "best box centred at (%.1f, %.1f), lesion at (%.0f, %.0f)", bi, bj, ci, cj);
+	}
+done:
+	free(boxes);
+	dlld_volume_destroy(v);
+	dlld_labelmap_destroy(liver);
+	dlld_model_destroy(m);
+	dlld_cohort_destroy(c);
+}
+
 int main(void)
 {
 	dlld_test_run("train: loss falls on a tiny cohort, model loads", test_loss_falls_and_model_loads);
 	dlld_test_run("train: resume continues exactly", test_resume_is_exact);
+	dlld_test_run("detect: a trained model finds the lesion in its volume", test_detect_volume_finds_lesion);
 	return dlld_test_finish();
 }
