@@ -167,6 +167,13 @@ void dlld_net_set_seen(struct dlld_network *net, uint64_t seen);
  * epsilon). Afterwards training and saving are refused. Idempotent. */
 void dlld_net_fold_batchnorm(struct dlld_network *net);
 
+/* Inference speed-up: keeps a copy of every ungrouped convolution's weights
+ * in the GEMM kernel's packed layout, so forward does not repack them each
+ * call (costs about the weights' size again; counted by peak_memory). Call
+ * after loading and folding; loading, init, folding and update drop it.
+ * Errors: out of memory (then nothing stays packed). */
+enum dlld_status dlld_net_pack_weights(struct dlld_network *net, struct dlld_error *err);
+
 /* ---- running -------------------------------------------------------------------- */
 /* Batch norm: batch statistics (train) or rolling ones (default). */
 void dlld_net_set_train(struct dlld_network *net, bool train);

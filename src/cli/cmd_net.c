@@ -249,6 +249,8 @@ static int net_forward(struct net_args *a)
 		goto fail;
 	if (!a->no_fold)
 		dlld_net_fold_batchnorm(net);
+	if (dlld_net_pack_weights(net, &err))
+		goto fail;
 	dlld_net_forward(net, pool, input);
 	if (dlld_atomic_open(&af, a->output, &err))
 		goto fail;

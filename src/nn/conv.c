@@ -4,7 +4,9 @@
  *
  * Shapes (per image b, group g of G; c_g = c/G, n_g = filters/G, K = c_g·s²):
  *   weights  [filters × c_g × s × s]    (darknet order: row f = filter f)
- *   col      [K × out_h·out_w]           (workspace; none for 1×1 stride 1)
+ *   col      [K × out_h·out_w]           (backward's workspace; forward packs it
+ *                                        from the image inside the GEMM; none
+ *                                        for 1×1 stride 1)
  *   output   [filters × out_h × out_w]   z = W_g · col_g per group
  * Batch norm (darknet's ε outside the root):  x̂ = (z − μ)/(σ + 1e-6),
  * y = act(γ·x̂ + β); training uses the batch's μ and biased σ² and moves the
@@ -103,7 +105,9 @@ static enum dlld_status conv_plan(struct dlld_layer *l, const struct dlld_plan *
 			l->state_floats = dlld_shape_count(l->out) + 2 * n;
 	}
 	dlld_plan_add_param(l, "weights", n * k, true, true);
-	l->workspace_floats = is_pointwise(l) ? 0 : k * plane;
+	/* forward packs im2col panels straight from the image; backward needs
+	 * the column matrix (for ∂W) and then its gradient, in turn */
+	l->workspace_floats = is_pointwise(l) || !p->training ? 0 : k * plane;
 	l->bflops = 2.0 * (double)(n * k) * (double)plane / 1e9;
 	return DLLD_STATUS_OK;
 }
@@ -122,7 +126,8 @@ static void conv_init(struct dlld_layer *l, struct dlld_rng *rng)
 		w->data[i] = dlld_layer_uniform(rng, -a, a);
 }
 
-/* z[b] = W · col(x[b]) per group, into l->output (bias/act when `fused`). */
+/* z[b] = W · im2col(x[b]) per group, into l->output (bias and activation
+ * in the GEMM epilogue when `fused`). */
 static void conv_gemm(struct dlld_layer *l, const struct dlld_run *run, bool fused)
 {
 	const struct dlld_conv_cfg *c = &l->u.conv;
@@ -139,13 +144,16 @@ static void conv_gemm(struct dlld_layer *l, const struct dlld_run *run, bool fus
 			float *z = l->output + ((size_t)b * (size_t)c->filters + (size_t)(grp * n_g)) *
 						       (size_t)plane;
 			const float *wg = w + (size_t)(grp * n_g) * (size_t)k;
-			const float *col = x;
-			if (!is_pointwise(l)) {
-				dlld_im2col(run->pool, &g, x, run->workspace);
-				col = run->workspace;
-			}
-			dlld_gemm_bias_act(run->pool, n_g, plane, k, wg, k, col, plane,
-					   fused ? bias + grp * n_g : NULL, act, z, plane);
+			const float *bg = fused ? bias + grp * n_g : NULL;
+			if (c->packed && is_pointwise(l))
+				dlld_gemm_packed_bias_act(run->pool, c->packed, plane, x, plane, bg,
+							  act, z, plane);
+			else if (is_pointwise(l))
+				dlld_gemm_bias_act(run->pool, n_g, plane, k, wg, k, x, plane, bg,
+						   act, z, plane);
+			else
+				dlld_gemm_conv_bias_act(run->pool, n_g, wg, k, c->packed, &g, x, bg,
+							act, z);
 		}
 	}
 }
@@ -350,6 +358,28 @@ static void conv_fold(struct dlld_layer *l)
 	l->u.conv.folded = true;
 }
 
+/* Only ungrouped convolutions are packed (one packed matrix per layer). */
+static enum dlld_status conv_pack(struct dlld_layer *l, size_t *bytes, struct dlld_error *err)
+{
+	struct dlld_conv_cfg *c = &l->u.conv;
+	int k = (int)(weights(l)->count / (size_t)c->filters);
+
+	if (c->groups != 1)
+		return DLLD_STATUS_OK;
+	if (!c->packed)
+		c->packed = dlld_gemm_pack_a(c->filters, k, weights(l)->data, k, err);
+	if (!c->packed)
+		return DLLD_STATUS_NO_MEMORY;
+	*bytes += dlld_gemm_packed_bytes(c->packed);
+	return DLLD_STATUS_OK;
+}
+
+static void conv_unpack(struct dlld_layer *l)
+{
+	dlld_gemm_packed_destroy(l->u.conv.packed);
+	l->u.conv.packed = NULL;
+}
+
 static void conv_describe(const struct dlld_layer *l, char *buf, size_t size)
 {
 	const struct dlld_conv_cfg *c = &l->u.conv;
@@ -368,5 +398,7 @@ const struct dlld_layer_ops dlld_conv_ops = {
 	.forward = conv_forward,
 	.backward = conv_backward,
 	.fold = conv_fold,
+	.pack = conv_pack,
+	.unpack = conv_unpack,
 	.describe = conv_describe,
 };

@@ -34,6 +34,7 @@ struct dlld_conv_cfg {
 	int filters, size, stride, pad, padding, groups, batch_normalize;
 	enum dlld_gemm_act activation;
 	bool folded;       /* batch norm folded into weights and biases */
+	struct dlld_gemm_packed *packed; /* weights pre-packed for inference, or NULL */
 };
 /* [maxpool] */
 struct dlld_maxpool_cfg {
@@ -141,8 +142,8 @@ struct dlld_cfg_key {
 	double min, max;
 };
 
-/* The ops of one layer kind. Every pointer is set except fold (NULL: no
- * batch norm to fold). */
+/* The ops of one layer kind. Every pointer is set except fold, pack and
+ * unpack (NULL: nothing to fold or pack). */
 struct dlld_layer_ops {
 	enum dlld_layer_kind kind;
 	const struct dlld_cfg_key *keys;    /* ended by a NULL name */
@@ -161,6 +162,11 @@ struct dlld_layer_ops {
 	void (*backward)(struct dlld_layer *l, const struct dlld_run *run);
 	/* Folds batch normalization into weights and biases. */
 	void (*fold)(struct dlld_layer *l);
+	/* Packs the weights for the inference GEMM (a copy that forward uses
+	 * until unpack); adds the bytes it holds to *bytes. */
+	enum dlld_status (*pack)(struct dlld_layer *l, size_t *bytes, struct dlld_error *err);
+	/* Frees the packed copy (accepts a layer without one). */
+	void (*unpack)(struct dlld_layer *l);
 	/* Fills buf with darknet's summary line (without the layer index). */
 	void (*describe)(const struct dlld_layer *l, char *buf, size_t size);
 };

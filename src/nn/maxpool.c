@@ -88,17 +88,33 @@ struct job {
 	struct dlld_layer *l;
 };
 
-/* One channel plane of every image: task = b·c + ch. */
+/* One channel plane of every image: task = b·c + ch. The window is clipped
+ * to the input first; the value equals x[window_argmax(...)]. */
 static void forward_plane(void *ctx, size_t task, int worker)
 {
 	struct dlld_layer *l = ((struct job *)ctx)->l;
+	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
 	const float *x = l->src[0] + task * dlld_shape_plane(l->in);
 	float *y = l->output + task * dlld_shape_plane(l->out);
+	int off = m->padding / 2;
 
 	(void)worker;
-	for (int oy = 0; oy < l->out.h; oy++)
-		for (int ox = 0; ox < l->out.w; ox++)
-			y[oy * l->out.w + ox] = x[window_argmax(l, x, oy, ox)];
+	for (int oy = 0; oy < l->out.h; oy++) {
+		int y0 = oy * m->stride - off;
+		int ylo = y0 < 0 ? 0 : y0, yhi = y0 + m->size < l->in.h ? y0 + m->size : l->in.h;
+		for (int ox = 0; ox < l->out.w; ox++) {
+			int x0 = ox * m->stride - off;
+			int xlo = x0 < 0 ? 0 : x0;
+			int xhi = x0 + m->size < l->in.w ? x0 + m->size : l->in.w;
+			float best = x[ylo * l->in.w + xlo];
+			for (int yy = ylo; yy < yhi; yy++) {
+				const float *row = x + yy * l->in.w;
+				for (int xx = xlo; xx < xhi; xx++)
+					best = row[xx] > best ? row[xx] : best;
+			}
+			y[oy * l->out.w + ox] = best;
+		}
+	}
 }
 
 static void backward_plane(void *ctx, size_t task, int worker)
@@ -147,5 +163,7 @@ const struct dlld_layer_ops dlld_maxpool_ops = {
 	.forward = maxpool_forward,
 	.backward = maxpool_backward,
 	.fold = NULL,
+	.pack = NULL,
+	.unpack = NULL,
 	.describe = maxpool_describe,
 };

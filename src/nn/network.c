@@ -320,6 +320,8 @@ void dlld_net_destroy(struct dlld_network *net)
 {
 	if (!net)
 		return;
+	if (net->layers)
+		dlld_net_unpack_weights(net);
 	dlld_free_aligned(net->weights);
 	dlld_free_aligned(net->activations);
 	dlld_free_aligned(net->workspace);

@@ -28,7 +28,11 @@ struct dlld_network {
 	/* one allocation per category */
 	float *weights, *grads, *velocities, *activations, *deltas, *workspace;
 	size_t n_weights, n_grads, n_activations, n_deltas, n_workspace;
+	size_t packed_bytes;  /* weights pre-packed for inference (0: none) */
 };
+
+/* run.c: drops the packed weights (they go stale when weights change). */
+void dlld_net_unpack_weights(struct dlld_network *net);
 
 /* memory.c: places every layer's output (and, training, delta and state)
  * in the activations / deltas allocations. Inference networks share memory

@@ -121,5 +121,7 @@ const struct dlld_layer_ops dlld_route_ops = {
 	.forward = route_forward,
 	.backward = route_backward,
 	.fold = NULL,
+	.pack = NULL,
+	.unpack = NULL,
 	.describe = route_describe,
 };

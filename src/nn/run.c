@@ -55,7 +55,7 @@ size_t dlld_net_peak_memory(const struct dlld_network *net)
 {
 	size_t floats = net->n_weights + 2 * net->n_grads + net->n_activations + net->n_deltas +
 			net->n_workspace;
-	size_t bytes = floats * sizeof(float) + sizeof *net +
+	size_t bytes = floats * sizeof(float) + net->packed_bytes + sizeof *net +
 		       (size_t)net->n_layers * sizeof *net->layers +
 		       (size_t)net->n_params * sizeof *net->params;
 	return bytes;
@@ -76,8 +76,32 @@ void dlld_net_set_train(struct dlld_network *net, bool train)
 	net->train = train && !net->folded;
 }
 
+void dlld_net_unpack_weights(struct dlld_network *net)
+{
+	for (int i = 0; i < net->n_layers; i++)
+		if (net->layers[i].ops && net->layers[i].ops->unpack)
+			net->layers[i].ops->unpack(&net->layers[i]);
+	net->packed_bytes = 0;
+}
+
+enum dlld_status dlld_net_pack_weights(struct dlld_network *net, struct dlld_error *err)
+{
+	size_t bytes = 0;
+
+	for (int i = 0; i < net->n_layers; i++) {
+		struct dlld_layer *l = &net->layers[i];
+		if (l->ops->pack && l->ops->pack(l, &bytes, err) != DLLD_STATUS_OK) {
+			dlld_net_unpack_weights(net);
+			return DLLD_STATUS_NO_MEMORY;
+		}
+	}
+	net->packed_bytes = bytes;
+	return DLLD_STATUS_OK;
+}
+
 void dlld_net_fold_batchnorm(struct dlld_network *net)
 {
+	dlld_net_unpack_weights(net);
 	for (int i = 0; i < net->n_layers; i++)
 		if (net->layers[i].ops->fold)
 			net->layers[i].ops->fold(&net->layers[i]);
@@ -87,6 +111,7 @@ void dlld_net_fold_batchnorm(struct dlld_network *net)
 
 void dlld_net_init_weights(struct dlld_network *net, uint64_t seed)
 {
+	dlld_net_unpack_weights(net);
 	for (int i = 0; i < net->n_layers; i++) {
 		struct dlld_rng rng;
 		dlld_rng_seed_stream(&rng, seed, (uint64_t)i);
@@ -190,6 +215,7 @@ void dlld_net_update(struct dlld_network *net, const struct dlld_sgd *sgd)
 
 	if (!net->training || net->folded)
 		return;
+	dlld_net_unpack_weights(net);
 	for (int j = 0; j < net->n_params; j++) {
 		struct dlld_param *p = &net->layers[net->params[j].layer].params[net->params[j].slot];
 		if (!p->learnable)

@@ -101,5 +101,7 @@ const struct dlld_layer_ops dlld_shortcut_ops = {
 	.forward = shortcut_forward,
 	.backward = shortcut_backward,
 	.fold = NULL,
+	.pack = NULL,
+	.unpack = NULL,
 	.describe = shortcut_describe,
 };

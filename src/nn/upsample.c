@@ -91,5 +91,7 @@ const struct dlld_layer_ops dlld_upsample_ops = {
 	.forward = upsample_forward,
 	.backward = upsample_backward,
 	.fold = NULL,
+	.pack = NULL,
+	.unpack = NULL,
 	.describe = upsample_describe,
 };

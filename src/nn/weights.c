@@ -219,6 +219,7 @@ enum dlld_status dlld_net_load_weights(struct dlld_network *net, const char *pat
 	if (net->folded)
 		return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, path,
 				      "batch norm is already folded: load weights before folding");
+	dlld_net_unpack_weights(net);
 	if (dlld_tensorfile_sniff(path))
 		return load_dlld(net, path, limit, err);
 	return load_darknet(net, path, limit, err);

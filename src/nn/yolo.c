@@ -148,5 +148,7 @@ const struct dlld_layer_ops dlld_yolo_ops = {
 	.forward = yolo_forward,
 	.backward = yolo_backward,
 	.fold = NULL,
+	.pack = NULL,
+	.unpack = NULL,
 	.describe = yolo_describe,
 };

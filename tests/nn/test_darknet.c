@@ -73,7 +73,7 @@ static void compare(struct dlld_network *net, const float *want, size_t n_want)
 	CHECK_MSG(worst < 1e-4, "max |dlld - darknet| = %g", worst);
 }
 
-static void run_case(enum dlld_weights_format format, bool fold, int threads)
+static void run_case(enum dlld_weights_format format, bool fold, bool pack, int threads)
 {
 	const size_t n_in = 3 * 64 * 96, n_out = 255 * (2 * 3 + 4 * 6);
 	float *in, *want;
@@ -91,6 +91,8 @@ static void run_case(enum dlld_weights_format format, bool fold, int threads)
 	if (in && want && net) {
 		if (fold)
 			dlld_net_fold_batchnorm(net);
+		if (pack)
+			CHECK_INT_EQ(dlld_net_pack_weights(net, &err), DLLD_STATUS_OK);
 		dlld_net_forward(net, pool, in);
 		compare(net, want, n_out);
 	}
@@ -102,17 +104,17 @@ static void run_case(enum dlld_weights_format format, bool fold, int threads)
 
 static void test_darknet_weights_folded(void)
 {
-	run_case(DLLD_WEIGHTS_FORMAT_DARKNET, true, 2);
+	run_case(DLLD_WEIGHTS_FORMAT_DARKNET, true, false, 2);
 }
 
 static void test_darknet_weights_unfolded(void)
 {
-	run_case(DLLD_WEIGHTS_FORMAT_DARKNET, false, 1);
+	run_case(DLLD_WEIGHTS_FORMAT_DARKNET, false, false, 1);
 }
 
 static void test_dlld_weights(void)
 {
-	run_case(DLLD_WEIGHTS_FORMAT_DLLD, true, 1);
+	run_case(DLLD_WEIGHTS_FORMAT_DLLD, true, true, 1);
 }
 
 int main(void)
@@ -120,6 +122,6 @@ int main(void)
 	dlld_test_run("yolov3-tiny = darknet (darknet .weights, folded, 2 threads)",
 		      test_darknet_weights_folded);
 	dlld_test_run("yolov3-tiny = darknet (batch norm unfolded)", test_darknet_weights_unfolded);
-	dlld_test_run("yolov3-tiny = darknet (DLLD weights file)", test_dlld_weights);
+	dlld_test_run("yolov3-tiny = darknet (DLLD weights file, packed weights)", test_dlld_weights);
 	return dlld_test_finish();
 }

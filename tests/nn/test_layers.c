@@ -322,6 +322,40 @@ out:
 	}
 }
 
+/* Pre-packed weights give bit-identical outputs. */
+static void test_packed_identical(void)
+{
+	const char *cfg = "/usr/share/darknet/cfg/yolov3-tiny.cfg";
+	struct dlld_net_options o = {.width = 96, .height = 64};
+	struct dlld_network *net = NULL;
+	struct dlld_error err;
+	struct dlld_shape s;
+	float *in, *before;
+
+	if (!dlld_path_exists(cfg))
+		SKIP("%s not installed", cfg);
+	CHECK_INT_EQ(dlld_net_create_from_cfg(cfg, &o, &net, &err), DLLD_STATUS_OK);
+	if (!net)
+		return;
+	dlld_net_init_weights(net, 3);
+	dlld_net_fold_batchnorm(net);
+	in = calloc(dlld_shape_count(dlld_net_input_shape(net)), sizeof *in);
+	for (size_t i = 0; i < dlld_shape_count(dlld_net_input_shape(net)); i++)
+		in[i] = (float)(i % 17) / 17.0f;
+	dlld_net_forward(net, NULL, in);
+	dlld_net_output(net, 23, &s);
+	before = malloc(dlld_shape_count(s) * sizeof *before);
+	memcpy(before, dlld_net_output(net, 23, NULL), dlld_shape_count(s) * sizeof *before);
+	size_t plain = dlld_net_peak_memory(net);
+	CHECK_INT_EQ(dlld_net_pack_weights(net, &err), DLLD_STATUS_OK);
+	CHECK(dlld_net_peak_memory(net) > plain + dlld_net_param_count(net) * 3);
+	dlld_net_forward(net, NULL, in);
+	CHECK(memcmp(before, dlld_net_output(net, 23, NULL), dlld_shape_count(s) * sizeof *before) == 0);
+	free(in);
+	free(before);
+	dlld_net_destroy(net);
+}
+
 int main(void)
 {
 	dlld_test_run("conv 2x2 valid, bias, leaky", test_conv_valid);
@@ -334,5 +368,6 @@ int main(void)
 	dlld_test_run("yolo activations and box decoding", test_yolo_and_box);
 	dlld_test_run("backward and SGD by hand", test_backward_by_hand);
 	dlld_test_run("1 and 2 threads give identical results", test_threads_identical);
+	dlld_test_run("packed weights give identical results", test_packed_identical);
 	return dlld_test_finish();
 }
