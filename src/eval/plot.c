@@ -1,7 +1,7 @@
 /*
  * eval/plot.c — `dlld eval --plots DIR`: empirical AFROC and FROC curves as
- * hand-written SVG (axes, ticks, labels, legend) and as PNG (libpng; the same
- * figure rasterised, labels in a small built-in 5×7 bitmap font), one figure
+ * hand-written SVG (axes, ticks, labels, legend) and as PNG (the same figure
+ * drawn with dlld/image.h: lines, rectangles, its 5×7 font), one figure
  * per reader, per group and for all readers, plus the curve points as CSV
  * (curves.csv: reader,curve,x,y).
  *
@@ -10,8 +10,9 @@
  */
 #include "eval/stages.h"
 
+#include "dlld/image.h"
+
 #include <math.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #define MARGIN_T 40
 #define MARGIN_B 56
 
-static const unsigned char palette[][3] = {
+static const struct dlld_rgb palette[] = {
 	{213, 94, 0}, {0, 114, 178}, {0, 158, 115}, {204, 121, 167},
 	{230, 159, 0}, {86, 180, 233}, {120, 120, 120}, {0, 0, 0},
 };
@@ -107,9 +108,9 @@ static void svg_curves(FILE *fp, const struct figure *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct dlld_eval_curve *c = curve_of(f->readers[i], f->kind);
-		const unsigned char *rgb = palette[i % N_COLORS];
+		struct dlld_rgb rgb = palette[i % N_COLORS];
 		fprintf(fp, "<g stroke='rgb(%d,%d,%d)' fill='rgb(%d,%d,%d)'>\n<polyline fill='none' "
-			    "stroke-width='2' points='", rgb[0], rgb[1], rgb[2], rgb[0], rgb[1], rgb[2]);
+			    "stroke-width='2' points='", rgb.r, rgb.g, rgb.b, rgb.r, rgb.g, rgb.b);
 		for (size_t p = 0; p < c->n; p++)
 			fprintf(fp, "%.2f,%.2f ", plot_x(f, c->x[p]), plot_y(c->y[p]));
 		fputs("'/>\n", fp);
@@ -145,201 +146,90 @@ static enum dlld_status write_svg(const struct figure *f, const char *path,
 	return dlld_atomic_commit(&af, err);
 }
 
-/* ---- PNG -------------------------------------------------------------------------- */
-struct canvas {
-	unsigned char px[PLOT_H][PLOT_W][3];
-};
-
-static void dot(struct canvas *cv, int x, int y, int r, const unsigned char *rgb)
-{
-	for (int dy = -r; dy <= r; dy++)
-		for (int dx = -r; dx <= r; dx++) {
-			int xx = x + dx, yy = y + dy;
-			if (xx >= 0 && xx < PLOT_W && yy >= 0 && yy < PLOT_H)
-				memcpy(cv->px[yy][xx], rgb, 3);
-		}
-}
-
-/* Draws a line of half-width r by stepping along its longer extent. */
-static void line(struct canvas *cv, double x0, double y0, double x1, double y1, int r,
-		 const unsigned char *rgb)
-{
-	double dx = x1 - x0, dy = y1 - y0;
-	int steps = (int)ceil(fmax(fabs(dx), fabs(dy)));
-	if (steps < 1)
-		steps = 1;
-	for (int i = 0; i <= steps; i++)
-		dot(cv, (int)lround(x0 + dx * i / steps), (int)lround(y0 + dy * i / steps), r, rgb);
-}
-
-/* A 5×7 bitmap font (rows top to bottom, bit 4 = left column) for the PNG
- * labels: digits, capitals (lower case is drawn as capitals) and a little
- * punctuation; other characters draw as '?'. */
-static const unsigned char glyphs[128][7] = {
-	['0'] = {0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E},
-	['1'] = {0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E},
-	['2'] = {0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F},
-	['3'] = {0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E},
-	['4'] = {0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02},
-	['5'] = {0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E},
-	['6'] = {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E},
-	['7'] = {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08},
-	['8'] = {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E},
-	['9'] = {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C},
-	['A'] = {0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11},
-	['B'] = {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E},
-	['C'] = {0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E},
-	['D'] = {0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C},
-	['E'] = {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F},
-	['F'] = {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10},
-	['G'] = {0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F},
-	['H'] = {0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11},
-	['I'] = {0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E},
-	['J'] = {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C},
-	['K'] = {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11},
-	['L'] = {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F},
-	['M'] = {0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11},
-	['N'] = {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11},
-	['O'] = {0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E},
-	['P'] = {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10},
-	['Q'] = {0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D},
-	['R'] = {0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11},
-	['S'] = {0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E},
-	['T'] = {0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04},
-	['U'] = {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E},
-	['V'] = {0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04},
-	['W'] = {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A},
-	['X'] = {0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11},
-	['Y'] = {0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04},
-	['Z'] = {0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F},
-	['.'] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C},
-	[','] = {0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08},
-	['-'] = {0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00},
-	['_'] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F},
-	['('] = {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02},
-	[')'] = {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08},
-	[':'] = {0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00},
-	['/'] = {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00},
-	['?'] = {0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04},
-};
-
-/* Draws s with its top-left corner at (x, y), each font pixel scale × scale. */
-static void text(struct canvas *cv, int x, int y, const char *s, int scale,
-		 const unsigned char *rgb)
-{
-	for (; *s; s++, x += 6 * scale) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 'a' && c <= 'z')
-			c = (unsigned char)(c - 'a' + 'A');
-		if (c == ' ')
-			continue;
-		const unsigned char *g = glyphs[c < 128 ? c : '?'];
-		if (!(g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6]))
-			g = glyphs['?'];
-		for (int row = 0; row < 7; row++)
-			for (int col = 0; col < 5; col++)
-				if (g[row] & (0x10 >> col))
-					for (int dy = 0; dy < scale; dy++)
-						for (int dx = 0; dx < scale; dx++) {
-							int xx = x + col * scale + dx, yy = y + row * scale + dy;
-							if (xx >= 0 && xx < PLOT_W && yy >= 0 && yy < PLOT_H)
-								memcpy(cv->px[yy][xx], rgb, 3);
-						}
-	}
-}
-
-/* Returns the pixel width of s in the font at scale. */
-static int text_width(const char *s, int scale)
-{
-	return (int)strlen(s) * 6 * scale - scale;
-}
-
+/* ---- PNG ------------------------------------------------------------------------ */
 /* Draws the title, tick labels, axis names and legend names. */
-static void png_labels(struct canvas *cv, const struct figure *f)
+static void png_labels(struct dlld_image *img, const struct figure *f)
 {
-	static const unsigned char black[3] = {0, 0, 0};
+	const struct dlld_rgb black = {0, 0, 0};
 	char buf[160];
 	double y0 = plot_y(0);
 
-	text(cv, (PLOT_W - text_width(f->title, 2)) / 2, 10, f->title, 2, black);
+	dlld_image_text(img, (PLOT_W - dlld_image_text_width(f->title, 2)) / 2, 10, f->title,
+			black, 2);
 	for (int i = 0; i <= 5; i++) {
 		snprintf(buf, sizeof buf, "%g", f->xmax * i / 5);
-		text(cv, (int)plot_x(f, f->xmax * i / 5) - text_width(buf, 1) / 2, (int)y0 + 9, buf, 1,
-		     black);
+		dlld_image_text(img, (int)plot_x(f, f->xmax * i / 5) - dlld_image_text_width(buf, 1) / 2,
+				(int)y0 + 9, buf, black, 1);
 		snprintf(buf, sizeof buf, "%g", i / 5.0);
-		text(cv, MARGIN_L - 9 - text_width(buf, 1), (int)plot_y(i / 5.0) - 3, buf, 1, black);
+		dlld_image_text(img, MARGIN_L - 9 - dlld_image_text_width(buf, 1),
+				(int)plot_y(i / 5.0) - 3, buf, black, 1);
 	}
 	const char *xname = f->kind == CURVE_AFROC ? "FPF" : "NLF (NL marks per patient)";
-	text(cv, (int)(plot_x(f, 0) + plot_x(f, f->xmax) - text_width(xname, 2)) / 2, PLOT_H - 24,
-	     xname, 2, black);
-	text(cv, 6, MARGIN_T - 16, "LLF", 2, black);
+	dlld_image_text(img,
+			(int)(plot_x(f, 0) + plot_x(f, f->xmax) - dlld_image_text_width(xname, 2)) / 2,
+			PLOT_H - 24, xname, black, 2);
+	dlld_image_text(img, 6, MARGIN_T - 16, "LLF", black, 2);
 	for (size_t i = 0; i < f->n; i++) {
 		snprintf(buf, sizeof buf, "%.20s %.3f", f->readers[i]->name,
 			 f->kind == CURVE_AFROC ? f->readers[i]->fom[DLLD_EVAL_FOM_AFROC]
 						: f->readers[i]->cpm);
-		text(cv, PLOT_W - MARGIN_R - 130, MARGIN_T + 9 + 16 * (int)i, buf, 1, black);
+		dlld_image_text(img, PLOT_W - MARGIN_R - 130, MARGIN_T + 9 + 16 * (int)i, buf, black,
+				1);
 	}
 }
 
-static void png_draw(struct canvas *cv, const struct figure *f)
+/* Draws the grid, ticks and frame of the plot area. */
+static void png_axes(struct dlld_image *img, const struct figure *f)
 {
-	static const unsigned char grid[3] = {221, 221, 221}, black[3] = {0, 0, 0};
+	const struct dlld_rgb grid = {221, 221, 221}, black = {0, 0, 0};
 	double x0 = plot_x(f, 0), x1 = plot_x(f, f->xmax), y0 = plot_y(0), y1 = plot_y(1);
 
-	memset(cv->px, 255, sizeof cv->px);
 	for (int i = 1; i < 5; i++) {
-		line(cv, plot_x(f, f->xmax * i / 5), y0, plot_x(f, f->xmax * i / 5), y1, 0, grid);
-		line(cv, x0, plot_y(i / 5.0), x1, plot_y(i / 5.0), 0, grid);
+		double gx = plot_x(f, f->xmax * i / 5), gy = plot_y(i / 5.0);
+		dlld_image_line(img, gx, y0, gx, y1, grid, 1);
+		dlld_image_line(img, x0, gy, x1, gy, grid, 1);
 	}
 	for (int i = 0; i <= 5; i++) { /* ticks */
-		line(cv, plot_x(f, f->xmax * i / 5), y0, plot_x(f, f->xmax * i / 5), y0 + 5, 0, black);
-		line(cv, x0 - 5, plot_y(i / 5.0), x0, plot_y(i / 5.0), 0, black);
+		double gx = plot_x(f, f->xmax * i / 5), gy = plot_y(i / 5.0);
+		dlld_image_line(img, gx, y0, gx, y0 + 5, black, 1);
+		dlld_image_line(img, x0 - 5, gy, x0, gy, black, 1);
 	}
-	line(cv, x0, y0, x1, y0, 0, black);
-	line(cv, x0, y1, x1, y1, 0, black);
-	line(cv, x0, y0, x0, y1, 0, black);
-	line(cv, x1, y0, x1, y1, 0, black);
+	dlld_image_rect(img, (int)lround(x0), (int)lround(y1), (int)lround(x1), (int)lround(y0),
+			black, 1);
+}
+
+/* Draws each reader's curve (3-pixel lines, 5-pixel points) and legend swatch. */
+static void png_curves(struct dlld_image *img, const struct figure *f)
+{
 	for (size_t i = 0; i < f->n; i++) {
 		const struct dlld_eval_curve *c = curve_of(f->readers[i], f->kind);
-		const unsigned char *rgb = palette[i % N_COLORS];
+		struct dlld_rgb rgb = palette[i % N_COLORS];
+		double ly = MARGIN_T + 12 + 16.0 * (double)i;
 		for (size_t p = 1; p < c->n; p++)
-			line(cv, plot_x(f, c->x[p - 1]), plot_y(c->y[p - 1]), plot_x(f, c->x[p]),
-			     plot_y(c->y[p]), 1, rgb);
-		for (size_t p = 0; p < c->n; p++)
-			dot(cv, (int)lround(plot_x(f, c->x[p])), (int)lround(plot_y(c->y[p])), 2, rgb);
-		line(cv, PLOT_W - MARGIN_R - 150, MARGIN_T + 12 + 16.0 * (double)i,
-		     PLOT_W - MARGIN_R - 136, MARGIN_T + 12 + 16.0 * (double)i, 1, rgb);
+			dlld_image_line(img, plot_x(f, c->x[p - 1]), plot_y(c->y[p - 1]),
+					plot_x(f, c->x[p]), plot_y(c->y[p]), rgb, 3);
+		for (size_t p = 0; p < c->n; p++) {
+			int x = (int)lround(plot_x(f, c->x[p])), y = (int)lround(plot_y(c->y[p]));
+			dlld_image_fill_rect(img, x - 2, y - 2, x + 2, y + 2, rgb);
+		}
+		dlld_image_line(img, PLOT_W - MARGIN_R - 150, ly, PLOT_W - MARGIN_R - 136, ly, rgb, 3);
 	}
-	png_labels(cv, f);
 }
 
 static enum dlld_status write_png(const struct figure *f, const char *path,
 				  struct dlld_error *err)
 {
-	png_image img;
-	png_alloc_size_t size = 0;
-	struct canvas *cv = dlld_calloc(1, sizeof *cv, "plot canvas", err);
-	void *mem = NULL;
-	enum dlld_status st = DLLD_STATUS_OK;
+	struct dlld_image *img = dlld_image_create(PLOT_W, PLOT_H, err);
+	enum dlld_status st;
 
-	if (!cv)
+	if (!img)
 		return DLLD_STATUS_NO_MEMORY;
-	png_draw(cv, f);
-	memset(&img, 0, sizeof img);
-	img.version = PNG_IMAGE_VERSION;
-	img.width = PLOT_W;
-	img.height = PLOT_H;
-	img.format = PNG_FORMAT_RGB;
-	if (!png_image_write_to_memory(&img, NULL, &size, 0, cv->px, 0, NULL) ||
-	    !(mem = malloc(size)) ||
-	    !png_image_write_to_memory(&img, mem, &size, 0, cv->px, 0, NULL))
-		st = dlld_error_set(err, DLLD_STATUS_WRITE, path, "PNG encoding failed: %s",
-				    img.message[0] ? img.message : "out of memory");
-	if (!st)
-		st = dlld_write_file_atomic(path, mem, size, err);
-	png_image_free(&img);
-	free(mem);
-	free(cv);
+	dlld_image_fill(img, (struct dlld_rgb){255, 255, 255});
+	png_axes(img, f);
+	png_curves(img, f);
+	png_labels(img, f);
+	st = dlld_image_write_png(img, path, err);
+	dlld_image_destroy(img);
 	return st;
 }
 

@@ -3,13 +3,16 @@
  * α that dlld_eval_run reports against R geepack fitted on the same tables
  * (tools/ref_eval_gee.R → tests/eval/data/gee_study_expected.csv), and the
  * JSON document: the schema's keys, full precision, null (never 0) for
- * undefined values.
+ * undefined values; the PNG plots decoded back.
  */
 #include "eval/stats.h"
 #include "eval_fixture.h"
 #include "harness.h"
 
+#include "dlld/image.h"
+
 #include <cjson/cJSON.h>
+#include <png.h>
 #include <string.h>
 
 #define DATA "tests/eval/data"
@@ -226,9 +229,75 @@ static void test_json(void)
 	cJSON_Delete(doc);
 }
 
+/* Returns new RGB pixels of the 480×480 PNG at path, or NULL. */
+static uint8_t *read_plot_png(const char *path)
+{
+	png_image img;
+	uint8_t *px = NULL;
+
+	memset(&img, 0, sizeof img);
+	img.version = PNG_IMAGE_VERSION;
+	if (!png_image_begin_read_from_file(&img, path))
+		return NULL;
+	img.format = PNG_FORMAT_RGB;
+	if (img.width == 480 && img.height == 480 && (px = malloc(PNG_IMAGE_SIZE(img))) &&
+	    !png_image_finish_read(&img, NULL, px, 0, NULL)) {
+		free(px);
+		px = NULL;
+	}
+	png_image_free(&img);
+	return px;
+}
+
+static bool pixel_is(const uint8_t *px, int x, int y, uint8_t r, uint8_t g, uint8_t b)
+{
+	const uint8_t *p = px + 3 * (480 * y + x);
+	return p[0] == r && p[1] == g && p[2] == b;
+}
+
+/* The PNGs decode; the AI's AFROC runs from the plot's (0, 0) corner to its
+ * (1, 1) corner, (64, 424) and (464, 40) in pixels, in the first palette
+ * colour on white; the title band is the title in the 5×7 font at scale 2,
+ * centred, lower case included. */
+static void test_png(void)
+{
+	struct dlld_eval_study *s = NULL;
+	struct dlld_eval_result *res = NULL;
+	struct dlld_eval_options opt;
+	struct dlld_error err;
+	char dir[1100], path[1200];
+	uint8_t *ai = NULL, *all = NULL;
+	struct dlld_image *want = dlld_image_create(480, 480, &err);
+
+	dlld_eval_options_default(&opt);
+	opt.bootstrap_replicates = 0;
+	snprintf(dir, sizeof dir, "%s/plots", dlld_test_tmpdir());
+	CHECK(want && !load_study_dir(DATA "/eval-tiny", &s, &err) &&
+	      !dlld_eval_run(s, &opt, &res, &err) && !dlld_eval_write_plots(res, dir, &err));
+	snprintf(path, sizeof path, "%s/reader_AI_afroc.png", dir);
+	CHECK((ai = read_plot_png(path)) != NULL);
+	snprintf(path, sizeof path, "%s/all_afroc.png", dir);
+	CHECK((all = read_plot_png(path)) != NULL);
+	if (ai && all && want) {
+		CHECK(pixel_is(ai, 64, 424, 213, 94, 0) && pixel_is(ai, 464, 40, 213, 94, 0));
+		CHECK(pixel_is(ai, 470, 470, 255, 255, 255) && pixel_is(ai, 300, 300, 255, 255, 255));
+		const char *title = "AFROC: all readers";
+		dlld_image_fill(want, (struct dlld_rgb){255, 255, 255});
+		dlld_image_text(want, (480 - dlld_image_text_width(title, 2)) / 2, 10, title,
+				(struct dlld_rgb){0, 0, 0}, 2);
+		CHECK(!memcmp(all, want->rgb, 3 * 480 * 24)); /* rows 0..23: the title only */
+	}
+	free(ai);
+	free(all);
+	dlld_image_destroy(want);
+	dlld_eval_result_destroy(res);
+	dlld_eval_study_destroy(s);
+}
+
 int main(void)
 {
 	dlld_test_run("GEE CIs, comparisons, alpha = R geepack (1e-6)", test_geepack);
 	dlld_test_run("JSON: schema keys, precision, nulls", test_json);
+	dlld_test_run("PNG plots: curve corners, background, lower-case title", test_png);
 	return dlld_test_finish();
 }
