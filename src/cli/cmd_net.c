@@ -30,7 +30,8 @@ static const char net_help[] =
 	"  --weights FILE       darknet .weights or DLLD weights\n"
 	"  --input FILE         float32 input\n"
 	"  -o, --output FILE    output file\n"
-	"  --width W, --height H, --channels C, --batch N   override [net]\n"
+	"  --width W, --height H, --channels C   override [net]\n"
+	"  --batch N            images per forward (default 1)\n"
 	"  --threads N          worker threads (default: all cores)\n"
 	"  --no-fold            keep batch norm unfolded\n"
 	"  --all-layers         forward: write every layer's output\n"
@@ -142,6 +143,8 @@ static int parse_args(int argc, char **argv, struct net_args *a)
 		return dlld_cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (!a->cfg)
 		return dlld_cli_usage_error("no cfg given");
+	if (!a->opts.batch)
+		a->opts.batch = 1; /* inference, as darknet's detector sets it */
 	dlld_cli_setup("net", a->quiet);
 	return -1;
 }
