@@ -334,6 +334,31 @@ static enum dlld_status save_model(const struct trainer *t, long iterations,
 	return st;
 }
 
+/* Starts every head's objectness at probability 0.01 instead of 0.5 (the
+ * prior of RetinaNet, Lin et al. 2017): with thousands of background cells
+ * per image and a handful of lesions, a 0.5 start spends the first hundreds
+ * of iterations only unlearning background objectness. */
+static void init_objectness_prior(struct trainer *t)
+{
+	const float prior = -4.59512f; /* logit(0.01) */
+	int n = dlld_net_param_tensor_count(t->net);
+
+	for (int h = 0; h < t->n_heads; h++) {
+		int conv = t->head_layer[h] - 1, per = 5 + t->head_info[h].classes;
+		for (int j = 0; j < n; j++) {
+			struct dlld_param_view v;
+			char name[48];
+			dlld_net_param_tensor(t->net, j, &v);
+			snprintf(name, sizeof name, "%d.biases", conv);
+			if (strcmp(v.name, name) != 0)
+				continue;
+			for (int slot = 0; slot < t->head_info[h].n_mask; slot++)
+				if ((size_t)(slot * per + 4) < v.count)
+					v.data[slot * per + 4] = prior;
+		}
+	}
+}
+
 /* Creates the network, its weights (fresh, transferred or resumed). */
 static enum dlld_status setup_net(struct trainer *t, long *start, struct dlld_error *err)
 {
@@ -353,6 +378,7 @@ static enum dlld_status setup_net(struct trainer *t, long *start, struct dlld_er
 	if ((st = find_heads(t, err)))
 		return st;
 	dlld_net_init_weights(t->net, o->seed);
+	init_objectness_prior(t);
 	*start = 0;
 	if (o->resume)
 		return load_checkpoint(t, start, err);
