@@ -187,16 +187,15 @@ struct pack_job {
 	float *b;
 };
 
-/* Packs K block `task` of A for every row. */
+/* Packs the A rows of task `task` (GEMM_MC rows each) for all of K. */
 static void pack_a_task(void *ctx, size_t task, int worker)
 {
 	const struct pack_job *job = ctx;
-	int p0 = (int)task * GEMM_KC;
-	int kc = job->g->k - p0 < GEMM_KC ? job->g->k - p0 : GEMM_KC;
+	int row0 = (int)task * GEMM_MC, m_pad = (int)job->packed_a->m_pad;
 
 	(void)worker;
-	dlld_gemm_pack_a_block(job->g, job->mr, 0, (int)job->packed_a->m_pad, p0, kc,
-			       job->packed_a->data + (size_t)p0 * job->packed_a->m_pad);
+	dlld_gemm_pack_a_rows(job->g, job->mr, job->packed_a->m_pad, row0,
+			      m_pad - row0 < GEMM_MC ? m_pad - row0 : GEMM_MC, job->packed_a->data);
 }
 
 /* Packs (column block, K block) `task` of B (layout: packed_b_offset). */
@@ -228,7 +227,7 @@ static void pack_a_whole(struct dlld_pool *pool, struct dlld_gemm_args *g,
 	if (!view->data)
 		return;
 	struct pack_job job = {.g = g, .mr = mr, .packed_a = view};
-	dlld_pool_run(pool, (size_t)((g->k + GEMM_KC - 1) / GEMM_KC), pack_a_task, &job);
+	dlld_pool_run(pool, (view->m_pad + GEMM_MC - 1) / GEMM_MC, pack_a_task, &job);
 	g->packed_a = view;
 }
 
@@ -345,11 +344,7 @@ struct dlld_gemm_packed *dlld_gemm_pack_a(int m, int k, const float *a, int lda,
 		return NULL;
 	}
 	struct dlld_gemm_args g = {.m = m, .k = k, .a = a, .lda = lda};
-	for (int p0 = 0; p0 < k; p0 += GEMM_KC) {
-		int kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
-		dlld_gemm_pack_a_block(&g, mr, 0, (int)packed->m_pad, p0, kc,
-		       packed->data + (size_t)p0 * packed->m_pad);
-	}
+	dlld_gemm_pack_a_rows(&g, mr, packed->m_pad, 0, (int)packed->m_pad, packed->data);
 	return packed;
 }
 

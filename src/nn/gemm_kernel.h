@@ -60,6 +60,11 @@ void dlld_gemm_logistic_tile(const struct dlld_gemm_tile *t);
  * as ceil(rows/mr) panels of kc × mr, zero past row g->m and past `rows`. */
 void dlld_gemm_pack_a_block(const struct dlld_gemm_args *g, int mr, int row0, int rows, int p0,
 			    int kc, float *dst);
+/* Fills rows [row0, row0 + rows) (row0 a multiple of mr) of a whole packed
+ * op(A) (layout: K block p0 at p0·m_pad, its panels of kc × mr in row
+ * order), reading each row of A in one sweep. Zero past row g->m. */
+void dlld_gemm_pack_a_rows(const struct dlld_gemm_args *g, int mr, size_t m_pad, int row0,
+			   int rows, float *data);
 /* Fills dst with rows [p0, p0 + kc) × columns [col0, col0 + cols) of op(B)
  * (or of the implicit im2col matrix when g->conv is set) as ceil(cols/nr)
  * panels of kc × nr, zero past column `cols`. */

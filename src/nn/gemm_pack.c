@@ -8,24 +8,66 @@
 
 enum { PREFETCH_ROWS = 4 }; /* rows of B ahead that pack_b prefetches */
 
+/* Prefetches the n floats at p (the next K block of a row being packed). */
+static void prefetch_run(const float *p, int n)
+{
+	for (int q = 0; q < n; q += 16)
+		__builtin_prefetch(p + q);
+}
+
 void dlld_gemm_pack_a_block(const struct dlld_gemm_args *g, int mr, int row0, int rows, int p0,
 			    int kc, float *dst)
 {
+	int next = g->k - (p0 + kc) < kc ? g->k - (p0 + kc) : kc;
+
 	for (int r0 = 0; r0 < rows; r0 += mr) {
 		float *panel = dst + (size_t)r0 * (size_t)kc;
+		if (g->trans_a) { /* row p of a holds column p of op(A): mr contiguous values */
+			for (int p = 0; p < kc; p++) {
+				const float *src = g->a + (size_t)(p0 + p) * (size_t)g->lda;
+				for (int r = 0; r < mr; r++) {
+					int i = row0 + r0 + r;
+					bool in = i < g->m && r0 + r < rows;
+					panel[p * mr + r] = in ? src[i] : 0.0f;
+				}
+			}
+			continue;
+		}
 		for (int r = 0; r < mr; r++) {
 			int i = row0 + r0 + r;
 			if (i >= g->m || r0 + r >= rows) {
 				for (int p = 0; p < kc; p++)
 					panel[p * mr + r] = 0.0f;
-			} else if (g->trans_a) {
-				const float *src = g->a + (size_t)p0 * (size_t)g->lda + (size_t)i;
+				continue;
+			}
+			const float *src = g->a + (size_t)i * (size_t)g->lda + (size_t)p0;
+			prefetch_run(src + kc, next);
+			for (int p = 0; p < kc; p++)
+				panel[p * mr + r] = src[p];
+		}
+	}
+}
+
+void dlld_gemm_pack_a_rows(const struct dlld_gemm_args *g, int mr, size_t m_pad, int row0,
+			   int rows, float *data)
+{
+	if (g->trans_a) {
+		for (int p0 = 0; p0 < g->k; p0 += DLLD_GEMM_KC) {
+			int kc = g->k - p0 < DLLD_GEMM_KC ? g->k - p0 : DLLD_GEMM_KC;
+			dlld_gemm_pack_a_block(g, mr, row0, rows, p0, kc,
+					       data + (size_t)p0 * m_pad + (size_t)row0 * (size_t)kc);
+		}
+		return;
+	}
+	for (int r0 = row0; r0 < row0 + rows; r0 += mr) {
+		for (int r = 0; r < mr; r++) { /* row i of A in one sequential sweep */
+			int i = r0 + r;
+			const float *src = g->a + (size_t)i * (size_t)g->lda;
+			for (int p0 = 0; p0 < g->k; p0 += DLLD_GEMM_KC) {
+				int kc = g->k - p0 < DLLD_GEMM_KC ? g->k - p0 : DLLD_GEMM_KC;
+				float *panel = data + (size_t)p0 * m_pad + (size_t)r0 * (size_t)kc;
 				for (int p = 0; p < kc; p++)
-					panel[p * mr + r] = src[(size_t)p * (size_t)g->lda];
-			} else {
-				const float *src = g->a + (size_t)i * (size_t)g->lda + (size_t)p0;
-				for (int p = 0; p < kc; p++)
-					panel[p * mr + r] = src[p];
+					panel[p * mr + r] = i < g->m ? src[p0 + p] : 0.0f;
 			}
 		}
 	}
@@ -63,13 +105,21 @@ static void pack_b_rows(const struct dlld_gemm_args *g, int nr, int p0, int kc, 
 static void pack_b_transposed(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
 			      int cols, float *dst)
 {
+	int next = g->k - (p0 + kc) < kc ? g->k - (p0 + kc) : kc;
+
 	for (int j0 = 0; j0 < cols; j0 += nr) {
 		float *panel = dst + (size_t)j0 * (size_t)kc;
 		int w = cols - j0 < nr ? cols - j0 : nr;
 		for (int j = 0; j < nr; j++) {
 			const float *src = g->b + (size_t)(col0 + j0 + j) * (size_t)g->ldb + (size_t)p0;
+			if (j >= w) {
+				for (int p = 0; p < kc; p++)
+					panel[p * nr + j] = 0.0f;
+				continue;
+			}
+			prefetch_run(src + kc, next);
 			for (int p = 0; p < kc; p++)
-				panel[p * nr + j] = j < w ? src[p] : 0.0f;
+				panel[p * nr + j] = src[p];
 		}
 	}
 }
