@@ -12,7 +12,7 @@
 /* A small net: 64×64×3 input, two heads (strides 8 and 4), 3 classes. */
 static const char *tiny_cfg =
 	"[net]\nbatch=8\nsubdivisions=2\nwidth=64\nheight=64\nchannels=3\n"
-	"momentum=0.9\ndecay=0.0005\nlearning_rate=0.01\nburn_in=0\nmax_batches=40\n"
+	"momentum=0.9\ndecay=0.0005\nlearning_rate=0.03\nburn_in=0\nmax_batches=40\n"
 	"policy=constant\n"
 	"[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
 	"[maxpool]\nsize=2\nstride=2\n"
