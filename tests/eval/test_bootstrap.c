@@ -19,9 +19,9 @@ static const char *const replay =
 
 static const char *write_indices(const char *name, const char *text)
 {
-	static char path[1100];
-	write_text(dlld_test_tmpdir(), name, text);
-	snprintf(path, sizeof path, "%s/%s", dlld_test_tmpdir(), name);
+	static char path[EVAL_TEST_PATH_MAX];
+	CHECK(write_text(dlld_test_tmpdir(), name, text) &&
+	      join_path(path, sizeof path, dlld_test_tmpdir(), name));
 	return path;
 }
 

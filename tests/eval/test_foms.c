@@ -110,7 +110,7 @@ static void test_fixtures(void)
 		char dir[256];
 		struct dlld_eval_study *s = NULL;
 		struct dlld_eval_result *res = NULL;
-		snprintf(dir, sizeof dir, DATA "/%s", sets[d]);
+		CHECK(join_path(dir, sizeof dir, DATA, sets[d]));
 		CHECK_INT_EQ(load_study_dir(dir, &s, &err), DLLD_STATUS_OK);
 		if (s)
 			CHECK_INT_EQ(dlld_eval_run(s, &opt, &res, &err), DLLD_STATUS_OK);

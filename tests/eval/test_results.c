@@ -90,7 +90,7 @@ static void check_dataset(const struct dlld_csv *csv, const char *ds, int *compa
 	struct dlld_eval_options opt;
 	struct dlld_error err;
 
-	snprintf(dir, sizeof dir, DATA "/%s", ds);
+	CHECK(join_path(dir, sizeof dir, DATA, ds));
 	dlld_eval_options_default(&opt);
 	opt.bootstrap_replicates = 0;
 	CHECK_INT_EQ(load_study_dir(dir, &s, &err), DLLD_STATUS_OK);
@@ -102,7 +102,7 @@ static void check_dataset(const struct dlld_csv *csv, const char *ds, int *compa
 		const char *v = dlld_csv_cell(csv, i, 2);
 		if (strcmp(dlld_csv_cell(csv, i, 0), ds))
 			continue;
-		snprintf(key, sizeof key, "%s", dlld_csv_cell(csv, i, 1));
+		CHECK(snprintf(key, sizeof key, "%s", dlld_csv_cell(csv, i, 1)) < (int)sizeof key);
 		if (!lookup(res, key, &got)) {
 			CHECK_MSG(false, "%s: unknown quantity %s", ds, dlld_csv_cell(csv, i, 1));
 			continue;
@@ -143,7 +143,7 @@ static void check_keys(const cJSON *obj, const char *what, const char *keys)
 {
 	char buf[512];
 	size_t want = 0, have = 0;
-	snprintf(buf, sizeof buf, "%s", keys);
+	CHECK(snprintf(buf, sizeof buf, "%s", keys) < (int)sizeof buf);
 	for (char *save, *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 		want++;
 		CHECK_MSG(cJSON_HasObjectItem(obj, k), "%s lacks key %s", what, k);
@@ -159,14 +159,14 @@ static cJSON *tiny_json(void)
 	struct dlld_eval_result *res = NULL;
 	struct dlld_eval_options opt;
 	struct dlld_error err;
-	char path[1100], *text = NULL;
+	char path[EVAL_TEST_PATH_MAX], *text = NULL;
 	size_t size;
 	cJSON *doc = NULL;
 
 	dlld_eval_options_default(&opt);
 	opt.bootstrap_replicates = 200;
-	snprintf(path, sizeof path, "%s/tiny.json", dlld_test_tmpdir());
-	if (!load_study_dir(DATA "/eval-tiny", &s, &err) && !dlld_eval_run(s, &opt, &res, &err) &&
+	if (join_path(path, sizeof path, dlld_test_tmpdir(), "tiny.json") &&
+	    !load_study_dir(DATA "/eval-tiny", &s, &err) && !dlld_eval_run(s, &opt, &res, &err) &&
 	    !dlld_eval_write_json(res, path, &err) && !dlld_read_file(path, &text, &size, &err))
 		doc = cJSON_Parse(text);
 	free(text);
@@ -265,19 +265,19 @@ static void test_png(void)
 	struct dlld_eval_result *res = NULL;
 	struct dlld_eval_options opt;
 	struct dlld_error err;
-	char dir[1100], path[1200];
+	char dir[EVAL_TEST_PATH_MAX], path[EVAL_TEST_PATH_MAX];
 	uint8_t *ai = NULL, *all = NULL;
 	struct dlld_image *want = dlld_image_create(480, 480, &err);
 
 	dlld_eval_options_default(&opt);
 	opt.bootstrap_replicates = 0;
-	snprintf(dir, sizeof dir, "%s/plots", dlld_test_tmpdir());
+	CHECK(join_path(dir, sizeof dir, dlld_test_tmpdir(), "plots"));
 	CHECK(want && !load_study_dir(DATA "/eval-tiny", &s, &err) &&
 	      !dlld_eval_run(s, &opt, &res, &err) && !dlld_eval_write_plots(res, dir, &err));
-	snprintf(path, sizeof path, "%s/reader_AI_afroc.png", dir);
-	CHECK((ai = read_plot_png(path)) != NULL);
-	snprintf(path, sizeof path, "%s/all_afroc.png", dir);
-	CHECK((all = read_plot_png(path)) != NULL);
+	CHECK(join_path(path, sizeof path, dir, "reader_AI_afroc.png") &&
+	      (ai = read_plot_png(path)) != NULL);
+	CHECK(join_path(path, sizeof path, dir, "all_afroc.png") &&
+	      (all = read_plot_png(path)) != NULL);
 	if (ai && all && want) {
 		CHECK(pixel_is(ai, 64, 424, 213, 94, 0) && pixel_is(ai, 464, 40, 213, 94, 0));
 		CHECK(pixel_is(ai, 470, 470, 255, 255, 255) && pixel_is(ai, 300, 300, 255, 255, 255));

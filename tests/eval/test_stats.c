@@ -20,7 +20,7 @@ static struct dlld_csv *fixture(const char *name)
 	char path[256];
 
 	dlld_error_clear(&err);
-	snprintf(path, sizeof path, FIXTURES "%s", name);
+	CHECK(snprintf(path, sizeof path, FIXTURES "%s", name) < (int)sizeof path);
 	CHECK_MSG(dlld_csv_read(path, &csv, &err) == DLLD_STATUS_OK, "%s: %s", path, err.reason);
 	return csv;
 }

@@ -27,9 +27,10 @@ static const char *const base_marks = "reader,patient_id,lesion_id,rating,positi
 static const char *study_dir(const char *name, const char *text)
 {
 	static int n;
-	static char dir[512];
-	snprintf(dir, sizeof dir, "%s/study%d", dlld_test_tmpdir(), n++);
-	if (dlld_mkdir_p(dir, NULL))
+	static char dir[EVAL_TEST_PATH_MAX];
+	char sub[32];
+	snprintf(sub, sizeof sub, "study%d", n++);
+	if (!join_path(dir, sizeof dir, dlld_test_tmpdir(), sub) || dlld_mkdir_p(dir, NULL))
 		return NULL;
 	write_text(dir, "cases.csv", base_cases);
 	write_text(dir, "lesions.csv", base_lesions);
@@ -146,8 +147,8 @@ static void test_missing_file(void)
  * 38 patients × 1 FP, 10 × 3, 5 × 4, 5 × 5 → 113 FPs, Σ FP² = 333. */
 static const char *paper_study(void)
 {
-	static char dir[512];
-	char buf[1024];
+	static char dir[EVAL_TEST_PATH_MAX];
+	char buf[EVAL_TEST_PATH_MAX];
 	FILE *fp;
 	int counts[58], n = 0;
 
@@ -156,9 +157,9 @@ static const char *paper_study(void)
 	for (int c = 3; c <= 5; c++)
 		for (int i = 0; i < (c == 3 ? 10 : 5); i++)
 			counts[n++] = c;
-	snprintf(dir, sizeof dir, "%s/paper", dlld_test_tmpdir());
-	snprintf(buf, sizeof buf, "%s/cases.csv", dir);
-	if (dlld_mkdir_p(dir, NULL) || !(fp = fopen(buf, "w")))
+	if (!join_path(dir, sizeof dir, dlld_test_tmpdir(), "paper") ||
+	    !join_path(buf, sizeof buf, dir, "cases.csv") || dlld_mkdir_p(dir, NULL) ||
+	    !(fp = fopen(buf, "w")))
 		return NULL;
 	fputs("patient_id,diseased\n", fp);
 	for (int i = 1; i <= 45; i++)
@@ -166,16 +167,14 @@ static const char *paper_study(void)
 	for (int i = 1; i <= 40; i++)
 		fprintf(fp, "D%d,1\n", i);
 	fclose(fp);
-	snprintf(buf, sizeof buf, "%s/lesions.csv", dir);
-	if (!(fp = fopen(buf, "w")))
+	if (!join_path(buf, sizeof buf, dir, "lesions.csv") || !(fp = fopen(buf, "w")))
 		return NULL;
 	fputs("patient_id,lesion_id,diameter_mm\n", fp);
 	for (int i = 1; i <= 40; i++)
 		fprintf(fp, "D%d,L1,12\n", i);
 	fclose(fp);
-	write_text(dir, "readers.csv", "reader,group,threshold\nAI,AI,50\n");
-	snprintf(buf, sizeof buf, "%s/marks.csv", dir);
-	if (!(fp = fopen(buf, "w")))
+	if (!write_text(dir, "readers.csv", "reader,group,threshold\nAI,AI,50\n") ||
+	    !join_path(buf, sizeof buf, dir, "marks.csv") || !(fp = fopen(buf, "w")))
 		return NULL;
 	fputs("reader,patient_id,lesion_id,rating\n", fp);
 	for (int i = 1; i <= 35; i++)
