@@ -3,6 +3,8 @@
  * leaky' = y > 0 ? 1 : 0.1, logistic' = y·(1 − y), linear' = 1. */
 #include "nn/layer.h"
 
+#include <math.h>
+
 static float derivative(enum dlld_gemm_act act, float y)
 {
 	switch (act) {
@@ -17,12 +19,23 @@ static float derivative(enum dlld_gemm_act act, float y)
 	return 1.0f;
 }
 
+/* One loop per activation (the formulas of dlld_gemm_act_apply), so the
+ * compiler can vectorise leaky. */
 void dlld_act_forward(enum dlld_gemm_act act, float *x, size_t n)
 {
-	if (act == DLLD_GEMM_ACT_LINEAR)
-		return;
-	for (size_t i = 0; i < n; i++)
-		x[i] = dlld_gemm_act_apply(act, x[i]);
+	switch (act) {
+	case DLLD_GEMM_ACT_LEAKY:
+		for (size_t i = 0; i < n; i++)
+			x[i] = x[i] > 0.0f ? x[i] : 0.1f * x[i];
+		break;
+	case DLLD_GEMM_ACT_LOGISTIC:
+		for (size_t i = 0; i < n; i++)
+			x[i] = 1.0f / (1.0f + expf(-x[i]));
+		break;
+	case DLLD_GEMM_ACT_LINEAR:
+	case DLLD_GEMM_ACT_COUNT:
+		break;
+	}
 }
 
 void dlld_act_backward(enum dlld_gemm_act act, const float *y, const float *dy, float *dx,
@@ -34,10 +47,19 @@ void dlld_act_backward(enum dlld_gemm_act act, const float *y, const float *dy, 
 
 void dlld_act_gradient(enum dlld_gemm_act act, const float *y, float *dy, size_t n)
 {
-	if (act == DLLD_GEMM_ACT_LINEAR)
-		return;
-	for (size_t i = 0; i < n; i++)
-		dy[i] *= derivative(act, y[i]);
+	switch (act) {
+	case DLLD_GEMM_ACT_LEAKY:
+		for (size_t i = 0; i < n; i++)
+			dy[i] *= y[i] > 0.0f ? 1.0f : 0.1f;
+		break;
+	case DLLD_GEMM_ACT_LOGISTIC:
+		for (size_t i = 0; i < n; i++)
+			dy[i] *= y[i] * (1.0f - y[i]);
+		break;
+	case DLLD_GEMM_ACT_LINEAR:
+	case DLLD_GEMM_ACT_COUNT:
+		break;
+	}
 }
 
 float dlld_layer_uniform(struct dlld_rng *rng, double lo, double hi)

@@ -158,77 +158,81 @@ static void conv_gemm(struct dlld_layer *l, const struct dlld_run *run, bool fus
 	}
 }
 
-/* Per-channel batch mean and biased standard deviation of l->output. */
-static void batch_statistics(const struct dlld_layer *l, float *mean, float *sigma)
+struct channel_job {
+	struct dlld_layer *l;
+	bool train;   /* batch norm on batch statistics */
+};
+
+/* Channel f's batch mean and biased standard deviation of l->output. */
+static void batch_statistics(const struct dlld_layer *l, size_t f, float *mean, float *sigma)
 {
 	size_t plane = dlld_shape_plane(l->out), count = plane * (size_t)l->out.n;
+	double s = 0.0, ss = 0.0, mu;
 
-	for (int f = 0; f < l->out.c; f++) {
-		double s = 0.0, ss = 0.0;
-		for (int b = 0; b < l->out.n; b++) {
-			const float *z = l->output + ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
-			for (size_t i = 0; i < plane; i++)
-				s += z[i];
-		}
-		double mu = s / (double)count;
-		for (int b = 0; b < l->out.n; b++) {
-			const float *z = l->output + ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
-			for (size_t i = 0; i < plane; i++)
-				ss += ((double)z[i] - mu) * ((double)z[i] - mu);
-		}
-		mean[f] = (float)mu;
-		sigma[f] = (float)sqrt(ss / (double)count);
+	for (int b = 0; b < l->out.n; b++) {
+		const float *z = l->output + ((size_t)b * (size_t)l->out.c + f) * plane;
+		for (size_t i = 0; i < plane; i++)
+			s += z[i];
 	}
+	mu = s / (double)count;
+	for (int b = 0; b < l->out.n; b++) {
+		const float *z = l->output + ((size_t)b * (size_t)l->out.c + f) * plane;
+		for (size_t i = 0; i < plane; i++)
+			ss += ((double)z[i] - mu) * ((double)z[i] - mu);
+	}
+	*mean = (float)mu;
+	*sigma = (float)sqrt(ss / (double)count);
 }
 
-/* Normalizes l->output in place, keeping x̂ when training; then γ, β, act. */
-static void batch_norm_forward(struct dlld_layer *l, bool train)
+/* Batch norm of channel `task` in place (keeping x̂ when training), then
+ * γ, β and the activation. */
+static void batch_norm_channel(void *ctx, size_t task, int worker)
 {
-	size_t plane = dlld_shape_plane(l->out), n = (size_t)l->out.c;
-	float *scales = l->params[P_SCALES].data, *shift = l->params[P_BIASES].data;
-	float *rmean = l->params[P_MEAN].data, *rvar = l->params[P_VARIANCE].data;
-	float *x_hat = train ? l->state : NULL;
-	float *mean = train ? l->state + dlld_shape_count(l->out) : NULL, *sigma = mean ? mean + n : NULL;
+	const struct channel_job *j = ctx;
+	struct dlld_layer *l = j->l;
+	size_t plane = dlld_shape_plane(l->out), n = (size_t)l->out.c, f = task;
 	size_t count = plane * (size_t)l->out.n;
+	float scale = l->params[P_SCALES].data[f], shift = l->params[P_BIASES].data[f];
+	float *rmean = l->params[P_MEAN].data, *rvar = l->params[P_VARIANCE].data;
+	float *x_hat = j->train ? l->state : NULL;
+	float mu = rmean[f], sigma = sqrtf(rvar[f]);
 
-	if (train) {
-		batch_statistics(l, mean, sigma);
-		for (size_t f = 0; f < n; f++) {
-			float unbiased = count > 1 ? sigma[f] * sigma[f] * (float)count /
-							     (float)(count - 1)
-						   : 0.0f;
-			rmean[f] = (1.0f - BN_ROLLING) * rmean[f] + BN_ROLLING * mean[f];
-			rvar[f] = (1.0f - BN_ROLLING) * rvar[f] + BN_ROLLING * unbiased;
-		}
+	(void)worker;
+	if (j->train) {
+		float *mean = l->state + dlld_shape_count(l->out), *sig = mean + n;
+		batch_statistics(l, f, &mean[f], &sig[f]);
+		mu = mean[f];
+		sigma = sig[f];
+		float unbiased = count > 1 ? sigma * sigma * (float)count / (float)(count - 1) : 0.0f;
+		rmean[f] = (1.0f - BN_ROLLING) * rmean[f] + BN_ROLLING * mu;
+		rvar[f] = (1.0f - BN_ROLLING) * rvar[f] + BN_ROLLING * unbiased;
 	}
+	float inv = 1.0f / (sigma + BN_EPS);
 	for (int b = 0; b < l->out.n; b++) {
-		for (size_t f = 0; f < n; f++) {
-			size_t at = ((size_t)b * n + f) * plane;
-			float *z = l->output + at;
-			float mu = train ? mean[f] : rmean[f];
-			float inv = 1.0f / ((train ? sigma[f] : sqrtf(rvar[f])) + BN_EPS);
-			for (size_t i = 0; i < plane; i++) {
-				float xh = (z[i] - mu) * inv;
-				if (x_hat)
-					x_hat[at + i] = xh;
-				z[i] = scales[f] * xh + shift[f];
-			}
+		size_t at = ((size_t)b * n + f) * plane;
+		float *z = l->output + at;
+		for (size_t i = 0; i < plane; i++) {
+			float xh = (z[i] - mu) * inv;
+			if (x_hat)
+				x_hat[at + i] = xh;
+			z[i] = scale * xh + shift;
 		}
+		dlld_act_forward(l->u.conv.activation, z, plane);
 	}
-	dlld_act_forward(l->u.conv.activation, l->output, dlld_shape_count(l->out));
 }
 
 static void conv_forward(struct dlld_layer *l, const struct dlld_run *run)
 {
 	bool bn = l->u.conv.batch_normalize && !l->u.conv.folded;
+	struct channel_job j = {l, run->train && l->state};
 
 	conv_gemm(l, run, !bn);
 	if (bn)
-		batch_norm_forward(l, run->train && l->state);
+		dlld_layer_parallel(run->pool, (size_t)l->out.c, batch_norm_channel, &j);
 }
 
-/* Sums of dy and dy·x̂ per channel over the batch. */
-static void channel_sums(const struct dlld_layer *l, int f, const float *x_hat, double *s_dy,
+/* Sums of dy and dy·x̂ over channel f of every image. */
+static void channel_sums(const struct dlld_layer *l, size_t f, const float *x_hat, double *s_dy,
 			 double *s_dyx)
 {
 	size_t plane = dlld_shape_plane(l->out);
@@ -236,7 +240,7 @@ static void channel_sums(const struct dlld_layer *l, int f, const float *x_hat, 
 	*s_dy = 0.0;
 	*s_dyx = 0.0;
 	for (int b = 0; b < l->out.n; b++) {
-		size_t at = ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
+		size_t at = ((size_t)b * (size_t)l->out.c + f) * plane;
 		for (size_t i = 0; i < plane; i++) {
 			*s_dy += l->delta[at + i];
 			if (x_hat)
@@ -245,51 +249,44 @@ static void channel_sums(const struct dlld_layer *l, int f, const float *x_hat, 
 	}
 }
 
-/* Turns l->delta (∂L/∂y after the activation's derivative) into ∂L/∂z in
- * place and accumulates the γ and β gradients. With batch statistics:
- * ∂z = (g − mean g)/(σ + ε) − x̂·mean(g·x̂)/σ, where g = γ·∂y. */
-static void batch_norm_backward(struct dlld_layer *l, bool train)
+/* Channel `task` of l->delta: through the activation's derivative, then,
+ * with batch norm, into ∂L/∂z in place, accumulating the γ and β (or bias)
+ * gradients. With batch statistics ∂z = (g − mean g)/(σ + ε) −
+ * x̂·mean(g·x̂)/σ, where g = γ·∂y. */
+static void backward_channel(void *ctx, size_t task, int worker)
 {
-	size_t plane = dlld_shape_plane(l->out), n = (size_t)l->out.c;
+	const struct channel_job *j = ctx;
+	struct dlld_layer *l = j->l;
+	size_t plane = dlld_shape_plane(l->out), n = (size_t)l->out.c, f = task;
 	size_t count = plane * (size_t)l->out.n;
-	const float *x_hat = train ? l->state : NULL;
-	const float *sigma = train ? l->state + dlld_shape_count(l->out) + n : NULL;
-	const float *scales = l->params[P_SCALES].data, *rvar = l->params[P_VARIANCE].data;
+	bool bn = l->u.conv.batch_normalize && !l->u.conv.folded;
+	const float *x_hat = j->train ? l->state : NULL;
+	double s_dy, s_dyx;
 
-	for (size_t f = 0; f < n; f++) {
-		double s_dy, s_dyx;
-		channel_sums(l, (int)f, x_hat, &s_dy, &s_dyx);
-		l->params[P_BIASES].grad[f] += (float)s_dy;
-		if (x_hat)
-			l->params[P_SCALES].grad[f] += (float)s_dyx;
-		float s = (train ? sigma[f] : sqrtf(rvar[f])) + BN_EPS;
-		double mean_g = scales[f] * s_dy / (double)count;
-		double mean_gx = scales[f] * s_dyx / (double)count;
-		double k2 = train && sigma[f] > 0.0f ? mean_gx / sigma[f] : 0.0;
-		for (int b = 0; b < l->out.n; b++) {
-			size_t at = ((size_t)b * n + f) * plane;
-			float *d = l->delta + at;
-			for (size_t i = 0; i < plane; i++) {
-				double g = (double)scales[f] * d[i];
-				d[i] = train ? (float)((g - mean_g) / s - (x_hat[at + i] * k2))
-					     : (float)(g / s);
-			}
-		}
+	(void)worker;
+	for (int b = 0; b < l->out.n; b++) {
+		size_t at = ((size_t)b * n + f) * plane;
+		dlld_act_gradient(l->u.conv.activation, l->output + at, l->delta + at, plane);
 	}
-}
-
-static void bias_backward(struct dlld_layer *l)
-{
-	size_t plane = dlld_shape_plane(l->out);
-
-	for (int f = 0; f < l->out.c; f++) {
-		double s = 0.0;
-		for (int b = 0; b < l->out.n; b++) {
-			const float *d = l->delta + ((size_t)b * (size_t)l->out.c + (size_t)f) * plane;
-			for (size_t i = 0; i < plane; i++)
-				s += d[i];
+	channel_sums(l, f, bn ? x_hat : NULL, &s_dy, &s_dyx);
+	l->params[P_BIASES].grad[f] += (float)s_dy;
+	if (!bn)
+		return;
+	if (x_hat)
+		l->params[P_SCALES].grad[f] += (float)s_dyx;
+	float gamma = l->params[P_SCALES].data[f];
+	float sigma = j->train ? l->state[dlld_shape_count(l->out) + n + f]
+			       : sqrtf(l->params[P_VARIANCE].data[f]);
+	double s = (double)sigma + BN_EPS;
+	double mean_g = gamma * s_dy / (double)count, mean_gx = gamma * s_dyx / (double)count;
+	double k2 = j->train && sigma > 0.0f ? mean_gx / sigma : 0.0;
+	for (int b = 0; b < l->out.n; b++) {
+		size_t at = ((size_t)b * n + f) * plane;
+		float *d = l->delta + at;
+		for (size_t i = 0; i < plane; i++) {
+			double g = (double)gamma * d[i];
+			d[i] = j->train ? (float)((g - mean_g) / s - x_hat[at + i] * k2) : (float)(g / s);
 		}
-		l->params[P_BIASES].grad[f] += (float)s;
 	}
 }
 
@@ -333,11 +330,9 @@ static void conv_backward_gemm(struct dlld_layer *l, const struct dlld_run *run)
 
 static void conv_backward(struct dlld_layer *l, const struct dlld_run *run)
 {
-	dlld_act_gradient(l->u.conv.activation, l->output, l->delta, dlld_shape_count(l->out));
-	if (l->u.conv.batch_normalize && !l->u.conv.folded)
-		batch_norm_backward(l, run->train && l->state);
-	else
-		bias_backward(l);
+	struct channel_job j = {l, run->train && l->state};
+
+	dlld_layer_parallel(run->pool, (size_t)l->out.c, backward_channel, &j);
 	conv_backward_gemm(l, run);
 }
 

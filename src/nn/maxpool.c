@@ -11,7 +11,6 @@
  */
 #include "nn/layer.h"
 
-#include <float.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -47,6 +46,13 @@ static enum dlld_status maxpool_plan(struct dlld_layer *l, const struct dlld_pla
 	l->out = (struct dlld_shape){l->in.n, l->in.c,
 				     (l->in.h + m->padding - m->size) / m->stride + 1,
 				     (l->in.w + m->padding - m->size) / m->stride + 1};
+	/* every window must see at least one input pixel */
+	if (m->size - m->padding / 2 <= 0 ||
+	    (l->out.h - 1) * m->stride - m->padding / 2 >= l->in.h ||
+	    (l->out.w - 1) * m->stride - m->padding / 2 >= l->in.w)
+		return dlld_error_set_line(err, DLLD_STATUS_INCONSISTENT, p->file, l->line,
+					   "padding=%d leaves windows outside the input",
+					   m->padding);
 	return DLLD_STATUS_OK;
 }
 
@@ -56,31 +62,22 @@ static void maxpool_init(struct dlld_layer *l, struct dlld_rng *rng)
 	(void)rng;
 }
 
-/* Returns the offset in plane `x` (h × w) of the window maximum at (oy, ox). */
+/* Returns the offset in plane `x` (h × w) of the first maximum of the
+ * window at (oy, ox), clipped to the input. */
 static size_t window_argmax(const struct dlld_layer *l, const float *x, int oy, int ox)
 {
 	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
 	int y0 = oy * m->stride - m->padding / 2, x0 = ox * m->stride - m->padding / 2;
-	float best = -FLT_MAX;
-	size_t arg = 0;
-	bool found = false;
+	int ylo = y0 < 0 ? 0 : y0, yhi = y0 + m->size < l->in.h ? y0 + m->size : l->in.h;
+	int xlo = x0 < 0 ? 0 : x0, xhi = x0 + m->size < l->in.w ? x0 + m->size : l->in.w;
+	size_t arg = (size_t)ylo * (size_t)l->in.w + (size_t)xlo;
 
-	for (int dy = 0; dy < m->size; dy++) {
-		int y = y0 + dy;
-		if (y < 0 || y >= l->in.h)
-			continue;
-		for (int dx = 0; dx < m->size; dx++) {
-			int xx = x0 + dx;
-			if (xx < 0 || xx >= l->in.w)
-				continue;
+	for (int y = ylo; y < yhi; y++)
+		for (int xx = xlo; xx < xhi; xx++) {
 			size_t at = (size_t)y * (size_t)l->in.w + (size_t)xx;
-			if (!found || x[at] > best) {
-				best = x[at];
+			if (x[at] > x[arg])
 				arg = at;
-				found = true;
-			}
 		}
-	}
 	return arg;
 }
 

@@ -57,31 +57,52 @@ static void shortcut_init(struct dlld_layer *l, struct dlld_rng *rng)
 	(void)rng;
 }
 
-static void shortcut_forward(struct dlld_layer *l, const struct dlld_run *run)
-{
-	size_t n = dlld_shape_count(l->out);
-	float alpha = (float)l->u.shortcut.alpha, beta = (float)l->u.shortcut.beta;
+#define CHUNK 16384 /* values per task */
 
-	(void)run;
-	for (size_t i = 0; i < n; i++)
-		l->output[i] = alpha * l->src[0][i] + beta * l->src[1][i];
-	dlld_act_forward(l->u.shortcut.activation, l->output, n);
+static size_t n_chunks(const struct dlld_layer *l)
+{
+	return (dlld_shape_count(l->out) + CHUNK - 1) / CHUNK;
 }
 
-static void shortcut_backward(struct dlld_layer *l, const struct dlld_run *run)
+static void forward_chunk(void *ctx, size_t task, int worker)
 {
-	size_t n = dlld_shape_count(l->out);
+	const struct dlld_layer *l = ctx;
+	size_t lo = task * CHUNK, n = dlld_shape_count(l->out) - lo;
+	float alpha = (float)l->u.shortcut.alpha, beta = (float)l->u.shortcut.beta;
+
+	(void)worker;
+	n = n < CHUNK ? n : CHUNK;
+	for (size_t i = lo; i < lo + n; i++)
+		l->output[i] = alpha * l->src[0][i] + beta * l->src[1][i];
+	dlld_act_forward(l->u.shortcut.activation, l->output + lo, n);
+}
+
+static void backward_chunk(void *ctx, size_t task, int worker)
+{
+	const struct dlld_layer *l = ctx;
+	size_t lo = task * CHUNK, n = dlld_shape_count(l->out) - lo;
 	float weight[2] = {(float)l->u.shortcut.alpha, (float)l->u.shortcut.beta};
 
-	(void)run;
-	dlld_act_gradient(l->u.shortcut.activation, l->output, l->delta, n);
+	(void)worker;
+	n = n < CHUNK ? n : CHUNK;
+	dlld_act_gradient(l->u.shortcut.activation, l->output + lo, l->delta + lo, n);
 	for (int k = 0; k < 2; k++) {
 		float *dx = l->src_delta[k];
 		if (!dx)
 			continue;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = lo; i < lo + n; i++)
 			dx[i] += weight[k] * l->delta[i];
 	}
+}
+
+static void shortcut_forward(struct dlld_layer *l, const struct dlld_run *run)
+{
+	dlld_layer_parallel(run->pool, n_chunks(l), forward_chunk, l);
+}
+
+static void shortcut_backward(struct dlld_layer *l, const struct dlld_run *run)
+{
+	dlld_layer_parallel(run->pool, n_chunks(l), backward_chunk, l);
 }
 
 static void shortcut_describe(const struct dlld_layer *l, char *buf, size_t size)

@@ -42,38 +42,45 @@ static void upsample_init(struct dlld_layer *l, struct dlld_rng *rng)
 	(void)rng;
 }
 
-static void upsample_forward(struct dlld_layer *l, const struct dlld_run *run)
+/* One channel plane of every image: task = b·c + ch. */
+static void forward_plane(void *ctx, size_t task, int worker)
 {
+	const struct dlld_layer *l = ctx;
 	int s = l->u.upsample.stride;
 	float scale = (float)l->u.upsample.scale;
-	size_t planes = (size_t)l->in.n * (size_t)l->in.c;
+	const float *x = l->src[0] + task * dlld_shape_plane(l->in);
+	float *y = l->output + task * dlld_shape_plane(l->out);
 
-	(void)run;
-	for (size_t p = 0; p < planes; p++) {
-		const float *x = l->src[0] + p * dlld_shape_plane(l->in);
-		float *y = l->output + p * dlld_shape_plane(l->out);
-		for (int oy = 0; oy < l->out.h; oy++)
-			for (int ox = 0; ox < l->out.w; ox++)
-				y[oy * l->out.w + ox] = scale * x[(oy / s) * l->in.w + ox / s];
-	}
+	(void)worker;
+	for (int oy = 0; oy < l->out.h; oy++)
+		for (int ox = 0; ox < l->out.w; ox++)
+			y[oy * l->out.w + ox] = scale * x[(oy / s) * l->in.w + ox / s];
+}
+
+static void backward_plane(void *ctx, size_t task, int worker)
+{
+	const struct dlld_layer *l = ctx;
+	int s = l->u.upsample.stride;
+	float scale = (float)l->u.upsample.scale;
+	float *dx = l->src_delta[0] + task * dlld_shape_plane(l->in);
+	const float *dy = l->delta + task * dlld_shape_plane(l->out);
+
+	(void)worker;
+	for (int oy = 0; oy < l->out.h; oy++)
+		for (int ox = 0; ox < l->out.w; ox++)
+			dx[(oy / s) * l->in.w + ox / s] += scale * dy[oy * l->out.w + ox];
+}
+
+static void upsample_forward(struct dlld_layer *l, const struct dlld_run *run)
+{
+	dlld_layer_parallel(run->pool, (size_t)l->in.n * (size_t)l->in.c, forward_plane, l);
 }
 
 static void upsample_backward(struct dlld_layer *l, const struct dlld_run *run)
 {
-	int s = l->u.upsample.stride;
-	float scale = (float)l->u.upsample.scale;
-	size_t planes = (size_t)l->in.n * (size_t)l->in.c;
-
-	(void)run;
-	if (!l->src_delta[0])
-		return;
-	for (size_t p = 0; p < planes; p++) {
-		float *dx = l->src_delta[0] + p * dlld_shape_plane(l->in);
-		const float *dy = l->delta + p * dlld_shape_plane(l->out);
-		for (int oy = 0; oy < l->out.h; oy++)
-			for (int ox = 0; ox < l->out.w; ox++)
-				dx[(oy / s) * l->in.w + ox / s] += scale * dy[oy * l->out.w + ox];
-	}
+	if (l->src_delta[0])
+		dlld_layer_parallel(run->pool, (size_t)l->in.n * (size_t)l->in.c, backward_plane,
+				    l);
 }
 
 static void upsample_describe(const struct dlld_layer *l, char *buf, size_t size)

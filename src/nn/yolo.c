@@ -84,37 +84,40 @@ static bool is_logistic(const struct dlld_layer *l, int ch)
 	return e != 2 && e != 3;
 }
 
+/* One channel plane of every image: task = b·c + ch. */
+static void forward_plane(void *ctx, size_t task, int worker)
+{
+	const struct dlld_layer *l = ctx;
+	size_t plane = dlld_shape_plane(l->out);
+	float *y = l->output + task * plane;
+
+	(void)worker;
+	memcpy(y, l->src[0] + task * plane, plane * sizeof(float));
+	if (is_logistic(l, (int)(task % (size_t)l->out.c)))
+		dlld_act_forward(DLLD_GEMM_ACT_LOGISTIC, y, plane);
+}
+
+static void backward_plane(void *ctx, size_t task, int worker)
+{
+	const struct dlld_layer *l = ctx;
+	size_t plane = dlld_shape_plane(l->out), at = task * plane;
+	bool logistic = is_logistic(l, (int)(task % (size_t)l->out.c));
+
+	(void)worker;
+	dlld_act_backward(logistic ? DLLD_GEMM_ACT_LOGISTIC : DLLD_GEMM_ACT_LINEAR,
+			  l->output + at, l->delta + at, l->src_delta[0] + at, plane);
+}
+
 static void yolo_forward(struct dlld_layer *l, const struct dlld_run *run)
 {
-	size_t plane = dlld_shape_plane(l->out);
-
-	(void)run;
-	memcpy(l->output, l->src[0], dlld_shape_count(l->out) * sizeof(float));
-	for (int b = 0; b < l->out.n; b++)
-		for (int ch = 0; ch < l->out.c; ch++)
-			if (is_logistic(l, ch))
-				dlld_act_forward(DLLD_GEMM_ACT_LOGISTIC,
-						 l->output + ((size_t)b * (size_t)l->out.c +
-							      (size_t)ch) * plane,
-						 plane);
+	dlld_layer_parallel(run->pool, (size_t)l->out.n * (size_t)l->out.c, forward_plane, l);
 }
 
 static void yolo_backward(struct dlld_layer *l, const struct dlld_run *run)
 {
-	size_t plane = dlld_shape_plane(l->out);
-
-	(void)run;
-	if (!l->src_delta[0])
-		return;
-	for (int b = 0; b < l->out.n; b++) {
-		for (int ch = 0; ch < l->out.c; ch++) {
-			size_t at = ((size_t)b * (size_t)l->out.c + (size_t)ch) * plane;
-			enum dlld_gemm_act act = is_logistic(l, ch) ? DLLD_GEMM_ACT_LOGISTIC
-								    : DLLD_GEMM_ACT_LINEAR;
-			dlld_act_backward(act, l->output + at, l->delta + at,
-					  l->src_delta[0] + at, plane);
-		}
-	}
+	if (l->src_delta[0])
+		dlld_layer_parallel(run->pool, (size_t)l->out.n * (size_t)l->out.c,
+				    backward_plane, l);
 }
 
 static void yolo_describe(const struct dlld_layer *l, char *buf, size_t size)

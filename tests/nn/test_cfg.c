@@ -151,6 +151,8 @@ static const struct bad_cfg bad_cfgs[] = {
 	 "bad value"},
 	{"[net]\nwidth=4\nheight=4\nchannels=3\n[maxpool]\nsize=9\nstride=1\npadding=0\n",
 	 DLLD_STATUS_INCONSISTENT, 5, "larger"},
+	{"[net]\nwidth=4\nheight=4\nchannels=3\n[maxpool]\nsize=2\nstride=2\npadding=10\n",
+	 DLLD_STATUS_INCONSISTENT, 5, "outside"},
 };
 
 static void test_bad_cfgs(void)
