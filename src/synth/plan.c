@@ -39,7 +39,7 @@ struct preset {
  * 502 patients with 612 : 990 : 153 lesions of 3 mm - 5 cm. */
 static const struct preset presets[] = {
 	[DLLD_SYNTH_PRESET_VALIDATION] = {"validation", 85, 40, 99, 229, 21, 512,
-		{{16.3, 0.78, 3.0, 80.0}, {7.0, 0.65, 3.0, 60.0}, {13.0, 0.55, 4.0, 60.0}}},
+		{{16.3, 0.82, 3.0, 80.0}, {7.0, 0.65, 3.0, 60.0}, {13.0, 0.55, 4.0, 60.0}}},
 	[DLLD_SYNTH_PRESET_TRAINING] = {"training", 502, 301, 612, 990, 153, 512,
 		{{14.0, 0.75, 3.0, 50.0}, {7.0, 0.65, 3.0, 50.0}, {13.0, 0.55, 4.0, 50.0}}},
 	[DLLD_SYNTH_PRESET_SMALL] = {"small", 4, 2, 3, 3, 1, 128,
