@@ -97,8 +97,9 @@ static const float *packed_panel(const struct dlld_gemm_packed *packed, int p0, 
 struct gemm_job {
 	const struct dlld_gemm_args *g;
 	const struct dlld_gemm_kernel_impl *kern;
-	int m_step;  /* rows per task, a multiple of mr */
-	int m_parts; /* tasks per column block */
+	int m_step;   /* rows per task, a multiple of mr */
+	int m_parts;  /* tasks per column block */
+	int n_blocks; /* column blocks per image */
 	const float *packed_b; /* all of op(B) packed, or NULL: tasks pack their block */
 };
 
@@ -137,8 +138,18 @@ static void run_tiles(const struct gemm_job *job, const float *ap, const float *
  * (GEMM_KC·(GEMM_MC + GEMM_NC) floats, 632 KiB). */
 static void gemm_task(void *ctx, size_t task, int worker)
 {
-	const struct gemm_job *job = ctx;
-	const struct dlld_gemm_args *g = job->g;
+	const struct gemm_job *batch_job = ctx;
+	size_t per_image = (size_t)batch_job->m_parts * (size_t)batch_job->n_blocks;
+	size_t image = task / per_image;
+	struct dlld_gemm_args gi = *batch_job->g; /* this task's image */
+	struct gemm_job ji = *batch_job;
+	const struct gemm_job *job = &ji;
+	const struct dlld_gemm_args *g = &gi;
+
+	task %= per_image;
+	gi.b += image * gi.b_stride;
+	gi.c += image * gi.c_stride;
+	ji.g = &gi;
 	int mr = job->kern->mr, nr = job->kern->nr;
 	int m0 = (int)(task % (size_t)job->m_parts) * job->m_step;
 	int n0 = (int)(task / (size_t)job->m_parts) * GEMM_NC;
@@ -266,17 +277,19 @@ void dlld_gemm_run(struct dlld_pool *pool, const struct dlld_gemm_args *args)
 		pack_a_whole(pool, &g, kernel, &view);
 	struct gemm_job job = {.g = &g, .kern = kernel_impls[kernel]};
 	int mr = job.kern->mr;
-	int n_blocks = (g.n + GEMM_NC - 1) / GEMM_NC;
+	int batch = g.batch > 1 ? g.batch : 1;
+	int n_blocks = (g.n + GEMM_NC - 1) / GEMM_NC, blocks = n_blocks * batch;
 	int want = GEMM_TASKS_PER_THREAD * dlld_pool_threads(pool);
-	int parts = n_blocks >= want ? 1 : (want + n_blocks - 1) / n_blocks;
+	int parts = blocks >= want ? 1 : (want + blocks - 1) / blocks;
 
 	if (dlld_pool_threads(pool) == 1)
 		parts = 1;
 	job.m_step = round_up((g.m + parts - 1) / parts, mr);
 	job.m_parts = (g.m + job.m_step - 1) / job.m_step;
-	if (job.m_parts > 1 && g.k > 0)
+	job.n_blocks = n_blocks;
+	if (job.m_parts > 1 && g.k > 0 && batch == 1)
 		pack_b_whole(pool, &job);
-	dlld_pool_run(pool, (size_t)job.m_parts * (size_t)n_blocks, gemm_task, &job);
+	dlld_pool_run(pool, (size_t)job.m_parts * (size_t)blocks, gemm_task, &job);
 }
 
 void dlld_gemm(struct dlld_pool *pool, bool trans_a, bool trans_b, int m, int n, int k,

@@ -126,6 +126,13 @@ struct dlld_gemm_args {
 	const float *bias;       /* m per-row values added after alpha·AB + beta·C, or NULL */
 	enum dlld_gemm_act act;  /* applied last */
 	enum dlld_gemm_kernel kernel; /* AUTO unless testing a specific one */
+	/* A batch of independent products sharing A (packed once for all):
+	 * image i reads b + i·b_stride and writes c + i·c_stride (floats).
+	 * batch 0 or 1: one product. E.g. a convolution's forward over a
+	 * mini-batch: .conv set, b = x, b_stride = c·h·w, c_stride = filters·
+	 * out_h·out_w. */
+	int batch;
+	size_t b_stride, c_stride;
 };
 
 /* Runs args; an unsupported kernel falls back to AUTO. Borrows args. */

@@ -324,6 +324,47 @@ static void test_conv_implicit_im2col(void)
 	dlld_pool_destroy(pool);
 }
 
+/* A batch of convolutions sharing the weights equals one call per image,
+ * bit for bit, with 1 and 2 threads. */
+static void test_conv_batch(void)
+{
+	const struct dlld_im2col cv = {6, 15, 17, 3, 2, 1, 8, 9};
+	enum { M = 13, BATCH = 3 };
+	int k = cv.channels * cv.size * cv.size, n = cv.out_h * cv.out_w;
+	size_t in_stride = (size_t)cv.channels * (size_t)cv.h * (size_t)cv.w;
+	size_t out_stride = (size_t)M * (size_t)n;
+	struct dlld_rng rng;
+	struct dlld_error err;
+	struct dlld_pool *pool = dlld_pool_create(2, &err);
+
+	dlld_rng_seed(&rng, 10);
+	float *w = random_matrix(&rng, (size_t)M * (size_t)k);
+	float *im = random_matrix(&rng, BATCH * in_stride), *bias = random_matrix(&rng, M);
+	float *one = malloc(BATCH * out_stride * sizeof *one);
+	float *all = malloc(BATCH * out_stride * sizeof *all);
+	CHECK(pool && w && im && bias && one && all);
+	for (int threads = 1; threads <= 2 && pool && w && im && bias && one && all; threads++) {
+		struct dlld_pool *p = threads == 1 ? NULL : pool;
+		for (int i = 0; i < BATCH; i++)
+			dlld_gemm_conv_bias_act(p, M, w, k, NULL, &cv, im + (size_t)i * in_stride, bias,
+						DLLD_GEMM_ACT_LEAKY, one + (size_t)i * out_stride);
+		struct dlld_gemm_args g = {
+			.m = M, .n = n, .k = k, .alpha = 1.0f, .a = w, .lda = k, .b = im, .conv = &cv,
+			.c = all, .ldc = n, .bias = bias, .act = DLLD_GEMM_ACT_LEAKY,
+			.batch = BATCH, .b_stride = in_stride, .c_stride = out_stride,
+		};
+		dlld_gemm_run(p, &g);
+		CHECK_MSG(memcmp(one, all, BATCH * out_stride * sizeof *one) == 0,
+			  "%d thread(s): batch != one call per image", threads);
+	}
+	dlld_pool_destroy(pool);
+	free(w);
+	free(im);
+	free(bias);
+	free(one);
+	free(all);
+}
+
 /* [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50]; with Bᵀ, alpha, beta, bias, leaky. */
 static void test_hand_computed(void)
 {
@@ -359,6 +400,7 @@ int main(void)
 	dlld_test_run("fused bias + activation matches ref + separate steps", test_bias_act_vs_ref);
 	dlld_test_run("pre-packed weights give identical bits", test_packed_matches_unpacked);
 	dlld_test_run("convolution with implicit im2col", test_conv_implicit_im2col);
+	dlld_test_run("a batch of convolutions sharing the weights", test_conv_batch);
 	dlld_test_run("hand-computed 2 × 2 cases", test_hand_computed);
 	return dlld_test_finish();
 }
