@@ -147,7 +147,10 @@ static enum dlld_status write_svg(const struct figure *f, const char *path,
 }
 
 /* ---- PNG ------------------------------------------------------------------------ */
-/* Draws the title, tick labels, axis names and legend names. */
+#define WHITE 255 /* background */
+#define GRID 221  /* grid lines */
+
+/* Draws the title, tick labels and axis names. */
 static void png_labels(struct dlld_image *img, const struct figure *f)
 {
 	const struct dlld_rgb black = {0, 0, 0};
@@ -169,19 +172,12 @@ static void png_labels(struct dlld_image *img, const struct figure *f)
 			(int)(plot_x(f, 0) + plot_x(f, f->xmax) - dlld_image_text_width(xname, 2)) / 2,
 			PLOT_H - 24, xname, black, 2);
 	dlld_image_text(img, 6, MARGIN_T - 16, "LLF", black, 2);
-	for (size_t i = 0; i < f->n; i++) {
-		snprintf(buf, sizeof buf, "%.20s %.3f", f->readers[i]->name,
-			 f->kind == CURVE_AFROC ? f->readers[i]->fom[DLLD_EVAL_FOM_AFROC]
-						: f->readers[i]->cpm);
-		dlld_image_text(img, PLOT_W - MARGIN_R - 130, MARGIN_T + 9 + 16 * (int)i, buf, black,
-				1);
-	}
 }
 
 /* Draws the grid, ticks and frame of the plot area. */
 static void png_axes(struct dlld_image *img, const struct figure *f)
 {
-	const struct dlld_rgb grid = {221, 221, 221}, black = {0, 0, 0};
+	const struct dlld_rgb grid = {GRID, GRID, GRID}, black = {0, 0, 0};
 	double x0 = plot_x(f, 0), x1 = plot_x(f, f->xmax), y0 = plot_y(0), y1 = plot_y(1);
 
 	for (int i = 1; i < 5; i++) {
@@ -198,13 +194,12 @@ static void png_axes(struct dlld_image *img, const struct figure *f)
 			black, 1);
 }
 
-/* Draws each reader's curve (3-pixel lines, 5-pixel points) and legend swatch. */
+/* Draws each reader's curve: 3-pixel lines, 5-pixel points. */
 static void png_curves(struct dlld_image *img, const struct figure *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct dlld_eval_curve *c = curve_of(f->readers[i], f->kind);
 		struct dlld_rgb rgb = palette[i % N_COLORS];
-		double ly = MARGIN_T + 12 + 16.0 * (double)i;
 		for (size_t p = 1; p < c->n; p++)
 			dlld_image_line(img, plot_x(f, c->x[p - 1]), plot_y(c->y[p - 1]),
 					plot_x(f, c->x[p]), plot_y(c->y[p]), rgb, 3);
@@ -212,7 +207,59 @@ static void png_curves(struct dlld_image *img, const struct figure *f)
 			int x = (int)lround(plot_x(f, c->x[p])), y = (int)lround(plot_y(c->y[p]));
 			dlld_image_fill_rect(img, x - 2, y - 2, x + 2, y + 2, rgb);
 		}
-		dlld_image_line(img, PLOT_W - MARGIN_R - 150, ly, PLOT_W - MARGIN_R - 136, ly, rgb, 3);
+	}
+}
+
+/* Fills buf with reader i's legend label: name (at most 20 bytes) and AFROC or CPM. */
+static void legend_label(const struct figure *f, size_t i, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.20s %.3f", f->readers[i]->name,
+		 f->kind == CURVE_AFROC ? f->readers[i]->fom[DLLD_EVAL_FOM_AFROC] : f->readers[i]->cpm);
+}
+
+/* Returns how many pixels of [x0, x1] × [y0, y1] (clipped to the image) are
+ * neither background nor grid: the curve pixels inside the plot area. */
+static long curve_pixels(const struct dlld_image *img, int x0, int y0, int x1, int y1)
+{
+	long n = 0;
+	for (int y = y0 < 0 ? 0 : y0; y <= y1 && y < img->height; y++)
+		for (int x = x0 < 0 ? 0 : x0; x <= x1 && x < img->width; x++) {
+			const uint8_t *p = img->rgb + 3 * ((size_t)y * (size_t)img->width + (size_t)x);
+			n += !(p[0] == p[1] && p[1] == p[2] && (p[0] == WHITE || p[0] == GRID));
+		}
+	return n;
+}
+
+/* Draws the legend (swatch, label) on a framed white box in the corner of
+ * the plot area that hides the fewest curve pixels (top right on ties). */
+static void png_legend(struct dlld_image *img, const struct figure *f)
+{
+	const struct dlld_rgb white = {WHITE, WHITE, WHITE}, frame = {150, 150, 150};
+	const struct dlld_rgb black = {0, 0, 0};
+	int left = (int)lround(plot_x(f, 0)) + 6, right = (int)lround(plot_x(f, f->xmax)) - 6;
+	int top = (int)lround(plot_y(1)) + 6, bottom = (int)lround(plot_y(0)) - 6;
+	int w = 0, h = 16 * (int)f->n + 4, best_x = 0, best_y = 0;
+	long best = -1;
+	char buf[64];
+
+	for (size_t i = 0; i < f->n; i++) {
+		legend_label(f, i, buf, sizeof buf);
+		int lw = dlld_image_text_width(buf, 1) + 32;
+		w = lw > w ? lw : w;
+	}
+	for (int corner = 0; corner < 4; corner++) { /* TR, BR, TL, BL */
+		int x = corner < 2 ? right - w : left, y = corner % 2 ? bottom - h : top;
+		long n = curve_pixels(img, x, y, x + w, y + h);
+		if (best < 0 || n < best)
+			best = n, best_x = x, best_y = y;
+	}
+	dlld_image_fill_rect(img, best_x, best_y, best_x + w, best_y + h, white);
+	dlld_image_rect(img, best_x, best_y, best_x + w, best_y + h, frame, 1);
+	for (size_t i = 0; i < f->n; i++) {
+		int y = best_y + 10 + 16 * (int)i;
+		legend_label(f, i, buf, sizeof buf);
+		dlld_image_line(img, best_x + 6, y, best_x + 20, y, palette[i % N_COLORS], 3);
+		dlld_image_text(img, best_x + 26, y - 3, buf, black, 1);
 	}
 }
 
@@ -224,9 +271,10 @@ static enum dlld_status write_png(const struct figure *f, const char *path,
 
 	if (!img)
 		return DLLD_STATUS_NO_MEMORY;
-	dlld_image_fill(img, (struct dlld_rgb){255, 255, 255});
+	dlld_image_fill(img, (struct dlld_rgb){WHITE, WHITE, WHITE});
 	png_axes(img, f);
 	png_curves(img, f);
+	png_legend(img, f);
 	png_labels(img, f);
 	st = dlld_image_write_png(img, path, err);
 	dlld_image_destroy(img);
