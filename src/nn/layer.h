@@ -83,6 +83,8 @@ struct dlld_layer {
 	float *output;                      /* out, n·c·h·w */
 	float *delta;                       /* ∂L/∂output; NULL unless training */
 	bool output_is_alias;               /* output/delta are views of inputs[0]'s */
+	bool output_is_concat;              /* route whose inputs write into its
+					       output (inference, batch 1): no copy */
 
 	int n_params;
 	struct dlld_param params[DLLD_LAYER_MAX_PARAMS];

@@ -212,13 +212,17 @@ static void link_inputs(struct dlld_network *net)
 
 static enum dlld_status allocate(struct dlld_network *net, struct dlld_error *err)
 {
-	size_t *offsets = dlld_calloc((size_t)net->n_layers, sizeof *offsets, "plan", err);
-	int *last = dlld_calloc((size_t)net->n_layers, sizeof *last, "plan", err);
+	size_t n = (size_t)net->n_layers;
+	struct dlld_place_scratch s = {
+		dlld_calloc(n, sizeof(size_t), "plan", err), dlld_calloc(n, sizeof(int), "plan", err),
+		dlld_calloc(n, sizeof(int), "plan", err), dlld_calloc(n, sizeof(size_t), "plan", err),
+		dlld_calloc(n, sizeof(size_t), "plan", err), dlld_calloc(n, sizeof(int), "plan", err),
+	};
 	enum dlld_status st = DLLD_STATUS_NO_MEMORY;
 
-	if (!offsets || !last)
+	if (!s.offsets || !s.last || !s.block || !s.alloc_offset || !s.alloc_size || !s.alloc_end)
 		goto out;
-	dlld_net_place_activations(net, false, offsets, last);
+	dlld_net_place_activations(net, false, &s);
 	for (int i = 0; i < net->n_layers; i++)
 		if (net->layers[i].workspace_floats > net->n_workspace)
 			net->n_workspace = net->layers[i].workspace_floats;
@@ -237,13 +241,17 @@ static enum dlld_status allocate(struct dlld_network *net, struct dlld_error *er
 		if (!net->grads || !net->velocities || !net->deltas)
 			goto out;
 	}
-	dlld_net_place_activations(net, true, offsets, last);
+	dlld_net_place_activations(net, true, &s);
 	assign_params(net);
 	link_inputs(net);
 	st = DLLD_STATUS_OK;
 out:
-	free(offsets);
-	free(last);
+	free(s.offsets);
+	free(s.last);
+	free(s.block);
+	free(s.alloc_offset);
+	free(s.alloc_size);
+	free(s.alloc_end);
 	return st;
 }
 

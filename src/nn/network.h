@@ -34,11 +34,21 @@ struct dlld_network {
 /* run.c: drops the packed weights (they go stale when weights change). */
 void dlld_net_unpack_weights(struct dlld_network *net);
 
+/* Scratch arrays of n_layers entries for placing the outputs. */
+struct dlld_place_scratch {
+	size_t *offsets;       /* per layer: its output's offset */
+	int *last;             /* per layer: the last step reading its output */
+	int *block;            /* per layer: the in-place concat route it is in, or -1 */
+	size_t *alloc_offset;  /* per allocation made so far */
+	size_t *alloc_size;
+	int *alloc_end;
+};
+
 /* memory.c: places every layer's output (and, training, delta and state)
  * in the activations / deltas allocations. Inference networks share memory
  * between outputs whose lifetimes do not overlap. With `place` false it only
- * fills n_activations and n_deltas. offsets and last are scratch arrays of
- * n_layers entries. */
-void dlld_net_place_activations(struct dlld_network *net, bool place, size_t *offsets, int *last);
+ * fills n_activations and n_deltas (and marks in-place concat routes). */
+void dlld_net_place_activations(struct dlld_network *net, bool place,
+				struct dlld_place_scratch *s);
 
 #endif

@@ -152,7 +152,7 @@ void dlld_net_forward(struct dlld_network *net, struct dlld_pool *pool, const fl
 	bind_input(net, input, NULL, false);
 	for (int i = 0; i < net->n_layers; i++) {
 		struct dlld_layer *l = &net->layers[i];
-		if (!l->output_is_alias)
+		if (!l->output_is_alias && !l->output_is_concat)
 			l->ops->forward(l, &run);
 	}
 }

@@ -322,6 +322,42 @@ out:
 	}
 }
 
+/* At batch 1, inference: a concatenating route's inputs write into its
+ * output (no copy); results equal a network that keeps every output apart. */
+static void test_concat_in_place(void)
+{
+	const char *cfg = NET(5, 4, 2) "[convolutional]\nfilters=3\nsize=1\nactivation=leaky\n"
+				       "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n"
+				       "[route]\nlayers=-1,-2\n"
+				       "[convolutional]\nfilters=2\nsize=1\nactivation=linear\n";
+	struct dlld_net_options o = {.batch = 1};
+	struct dlld_network *shared = NULL, *kept = make(cfg, false);
+	struct dlld_error err;
+	float in[40];
+	struct dlld_shape s;
+
+	CHECK_INT_EQ(dlld_net_create_from_text("c.cfg", cfg, &o, &shared, &err), DLLD_STATUS_OK);
+	if (!shared || !kept)
+		goto out;
+	for (int i = 0; i < 40; i++)
+		in[i] = (float)((i * 7) % 11) / 11.0f - 0.4f;
+	dlld_net_init_weights(shared, 4);
+	dlld_net_init_weights(kept, 4);
+	dlld_net_forward(shared, NULL, in);
+	dlld_net_forward(kept, NULL, in);
+	const float *route = dlld_net_output(shared, 2, NULL);
+	CHECK(dlld_net_output(shared, 1, NULL) == route);
+	CHECK(dlld_net_output(shared, 0, NULL) == route + 4 * 20);
+	CHECK(dlld_net_output(kept, 1, NULL) != dlld_net_output(kept, 2, NULL));
+	dlld_net_output(shared, 3, &s);
+	CHECK(memcmp(dlld_net_output(shared, 3, NULL), dlld_net_output(kept, 3, NULL),
+		     dlld_shape_count(s) * sizeof(float)) == 0);
+	CHECK(memcmp(route, dlld_net_output(kept, 2, NULL), 7 * 20 * sizeof(float)) == 0);
+out:
+	dlld_net_destroy(shared);
+	dlld_net_destroy(kept);
+}
+
 /* Pre-packed weights give bit-identical outputs. */
 static void test_packed_identical(void)
 {
@@ -369,5 +405,6 @@ int main(void)
 	dlld_test_run("backward and SGD by hand", test_backward_by_hand);
 	dlld_test_run("1 and 2 threads give identical results", test_threads_identical);
 	dlld_test_run("packed weights give identical results", test_packed_identical);
+	dlld_test_run("concatenating route without copies", test_concat_in_place);
 	return dlld_test_finish();
 }
