@@ -27,7 +27,7 @@ CXX ?= c++
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
 CPPFLAGS += -Iinclude -Isrc -I/usr/include/nifti -D_GNU_SOURCE
 CFLAGS += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -pthread
-CXXFLAGS += -std=c++17 $(OPT) -Wall -Wextra -Werror $(SANFLAGS) -pthread -I/usr/include/gdcm-3.0
+CXXFLAGS += -std=c++17 $(OPT) -Wall -Wextra -Werror $(SANFLAGS) -pthread -isystem /usr/include/gdcm-3.0
 LDFLAGS += $(SANFLAGS) -pthread
 LDLIBS += -lgdcmMSFF -lgdcmDSED -lgdcmDICT -lgdcmIOD -lgdcmCommon \
 	-lniftiio -lznz -lopenblas -lpng -lcjson -lz -lm -lstdc++
@@ -90,12 +90,16 @@ bench: $(BUILD)/libdlld.a $(DLLD_BIN) $(BENCH_BIN)
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang CXX=clang++ \
-		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libdlld.a
+	$(MAKE) BUILD=build-fuzz CC=clang CXX=clang++ MODULES="core ct" OPT="-O1 -g" \
+		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer" \
+		build-fuzz/libdlld.a
 	@mkdir -p build-fuzz/fuzz
 	for f in $(FUZZ_SRC); do \
-		clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-			-o build-fuzz/fuzz/$$(basename $$f .c) $$f build-fuzz/libdlld.a $(LDLIBS) || exit 1; \
+		n=build-fuzz/fuzz/$$(basename $$f .c); \
+		clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize=vptr \
+			-c -o $$n.o $$f && \
+		clang++ -fsanitize=fuzzer,address,undefined -fno-sanitize=vptr -pthread \
+			-o $$n $$n.o build-fuzz/libdlld.a $(LDLIBS) || exit 1; \
 	done
 
 clean:

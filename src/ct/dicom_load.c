@@ -164,7 +164,7 @@ static void series_geometry(const struct dlld_dicom_scan *s, const struct dlld_d
 			       ? f0->info.slice_thickness : 1.0;
 	} else if (resampled) {
 		step = ser->info.slice_step_mm;
-		nz = (int32_t)floor(extent / step + 0.5) + 1;
+		nz = (int32_t)fmin(floor(extent / step + 0.5) + 1.0, 1e8); /* limits checked later */
 	} else {
 		step = extent / (double)(ser->n_files - 1);
 	}
@@ -221,23 +221,33 @@ static enum dlld_status check_loadable(const struct dlld_dicom_scan *s,
 				       const struct dlld_ct_load_options *opts,
 				       struct dlld_error *err)
 {
+	enum dlld_status st = DLLD_STATUS_OK;
+	size_t used;
+
 	if (info->problem[0])
-		return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, s->path, "series %s: %s",
-				      info->series_uid, info->problem);
-	if (info->tilted && !opts->allow_tilt)
-		return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, s->path,
-				      "series %s: gantry tilt (slices stacked %.2f deg off their normal, "
-				      "GantryDetectorTilt %.2f deg); allow tilt (--allow-tilt) to "
-				      "resample onto an orthogonal grid",
-				      info->series_uid, info->shear_deg, info->header_tilt_deg);
-	if (info->uneven_spacing && !opts->allow_uneven)
-		return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, s->path,
-				      "series %s: non-uniform slice spacing (steps %.3f..%.3f mm, "
-				      "median %.3f; missing slices?); allow it (--allow-uneven) to "
-				      "resample to the median step",
-				      info->series_uid, info->step_min_mm, info->step_max_mm,
-				      info->slice_step_mm);
-	return DLLD_STATUS_OK;
+		st = dlld_error_set(err, DLLD_STATUS_INCONSISTENT, s->path, "series %s: %s",
+				    info->series_uid, info->problem);
+	else if (info->tilted && !opts->allow_tilt)
+		st = dlld_error_set(err, DLLD_STATUS_INCONSISTENT, s->path,
+				    "series %s: gantry tilt (slices stacked %.2f deg off their normal, "
+				    "GantryDetectorTilt %.2f deg); allow tilt (--allow-tilt) to "
+				    "resample onto an orthogonal grid",
+				    info->series_uid, info->shear_deg, info->header_tilt_deg);
+	else if (info->uneven_spacing && !opts->allow_uneven)
+		st = dlld_error_set(err, DLLD_STATUS_INCONSISTENT, s->path,
+				    "series %s: non-uniform slice spacing (steps %.3f..%.3f mm, "
+				    "median %.3f; missing slices?); allow it (--allow-uneven) to "
+				    "resample to the median step",
+				    info->series_uid, info->step_min_mm, info->step_max_mm,
+				    info->slice_step_mm);
+	/* a broken file may be the missing slice: name it */
+	if (st && err && s->n_broken) {
+		used = strlen(err->reason);
+		snprintf(err->reason + used, sizeof err->reason - used,
+			 "; %zu unreadable DICOM file(s) skipped, first %s", s->n_broken,
+			 s->first_broken);
+	}
+	return st;
 }
 
 enum dlld_status dlld_dicom_scan_load(const struct dlld_dicom_scan *scan, size_t i,
@@ -263,6 +273,11 @@ enum dlld_status dlld_dicom_scan_load(const struct dlld_dicom_scan *scan, size_t
 	if (st)
 		return st;
 	series_geometry(scan, ser, &fr, resample, &g);
+	if (!dlld_geometry_voxels(&g, &n) || n > DLLD_DICOM_MAX_VOXELS ||
+	    (size_t)g.dims[2] > 8 * ser->n_files + 8)
+		return dlld_error_set(err, DLLD_STATUS_NO_MEMORY, scan->path,
+				      "series %s: %d x %d x %d voxels is beyond DLLD's limits",
+				      ser->info.series_uid, g.dims[0], g.dims[1], g.dims[2]);
 	v = dlld_volume_create(&g, err);
 	if (!v)
 		return err->status;

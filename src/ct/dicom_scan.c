@@ -21,7 +21,17 @@ static enum dlld_status add_file(struct dlld_dicom_scan *s, const char *path, bo
 	enum dlld_gdcm_result r;
 
 	memset(&f, 0, sizeof f);
-	r = dlld_gdcm_read_info(path, &f.info, reason, sizeof reason);
+	switch (dlld_dicom_lengths_fit(path, reason, sizeof reason)) {
+	case DLLD_DICOM_GUARD_OK:
+		r = dlld_gdcm_read_info(path, &f.info, reason, sizeof reason);
+		break;
+	case DLLD_DICOM_GUARD_NOT_DICOM:
+		r = DLLD_GDCM_RESULT_NOT_DICOM;
+		break;
+	default:
+		r = DLLD_GDCM_RESULT_MALFORMED;
+		break;
+	}
 	if (r == DLLD_GDCM_RESULT_OK && !(f.info.has_rows && f.info.has_columns)) {
 		r = DLLD_GDCM_RESULT_NOT_DICOM;
 		snprintf(reason, sizeof reason, "DICOM file without an image (no Rows/Columns)");
@@ -32,6 +42,8 @@ static enum dlld_status add_file(struct dlld_dicom_scan *s, const char *path, bo
 		dlld_log(r == DLLD_GDCM_RESULT_NOT_DICOM ? DLLD_LOG_LEVEL_DEBUG : DLLD_LOG_LEVEL_WARNING,
 			 "%s: skipped: %s", path, reason);
 		s->n_skipped++;
+		if (r == DLLD_GDCM_RESULT_MALFORMED && s->n_broken++ == 0)
+			snprintf(s->first_broken, sizeof s->first_broken, "%s: %s", path, reason);
 		return DLLD_STATUS_OK;
 	}
 	if (s->n_files == s->cap_files) {
@@ -41,6 +53,10 @@ static enum dlld_status add_file(struct dlld_dicom_scan *s, const char *path, bo
 			return dlld_error_set(err, DLLD_STATUS_NO_MEMORY, path, "out of memory");
 		s->files = grown;
 		s->cap_files = cap;
+	}
+	{
+		struct stat st;
+		f.file_size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
 	}
 	f.path = dlld_strdup(path, err);
 	if (!f.path)
@@ -158,6 +174,31 @@ static int compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* True for the uncompressed transfer syntaxes, where the pixel data must
+ * fit in the file. */
+static bool native_syntax(const char *uid)
+{
+	static const char *const native[] = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1",
+					     "1.2.840.10008.1.2.2"};
+	for (size_t i = 0; i < sizeof native / sizeof native[0]; i++)
+		if (!strcmp(uid, native[i]))
+			return true;
+	return false;
+}
+
+/* Fills problem when an uncompressed file is too short for its image. */
+static bool check_file_size(const struct dlld_dicom_file *f, char *problem, size_t size)
+{
+	long long need = (long long)f->info.rows * f->info.columns *
+			 (f->info.bits_allocated > 0 ? (f->info.bits_allocated + 7) / 8 : 1);
+	if (!native_syntax(f->info.transfer_syntax) || f->file_size < 0 || f->file_size >= need)
+		return true;
+	snprintf(problem, size, "%s: file of %lld bytes is too short for %ldx%ld pixels of %ld bits "
+		 "(truncated pixel data)", f->path, f->file_size, f->info.columns, f->info.rows,
+		 f->info.bits_allocated);
+	return false;
+}
+
 /* Checks that the series' images agree (size, orientation, positions). */
 static bool check_consistent(struct dlld_dicom_scan *s, struct dlld_dicom_series *ser)
 {
@@ -185,6 +226,8 @@ static bool check_consistent(struct dlld_dicom_scan *s, struct dlld_dicom_series
 					 f->path, f0->path);
 				return false;
 			}
+		if (!check_file_size(f, info->problem, sizeof info->problem))
+			return false;
 		if (f->info.number_of_frames > 1) {
 			snprintf(info->problem, sizeof info->problem,
 				 "%s: multi-frame images (NumberOfFrames %ld) are not supported",
@@ -192,8 +235,8 @@ static bool check_consistent(struct dlld_dicom_scan *s, struct dlld_dicom_series
 			return false;
 		}
 	}
-	if (f0->info.rows < 1 || f0->info.columns < 1 || f0->info.rows > 65535 ||
-	    f0->info.columns > 65535) {
+	if (f0->info.rows < 1 || f0->info.columns < 1 || f0->info.rows > DLLD_DICOM_MAX_SIZE ||
+	    f0->info.columns > DLLD_DICOM_MAX_SIZE) {
 		snprintf(info->problem, sizeof info->problem, "%s: bad image size %ldx%ld", f0->path,
 			 f0->info.columns, f0->info.rows);
 		return false;

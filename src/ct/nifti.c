@@ -79,7 +79,7 @@ static enum dlld_status validate_dims(const char *path, struct nifti_raw *raw,
 		return bad_field(err, path, "dim[0]", "number of dimensions %g is not in 1..7",
 				 h->dim[0]);
 	for (int d = 1; d <= h->dim[0]; d++) {
-		char field[16];
+		char field[32]; /* "dim[7]"; room for any int keeps -Wformat-truncation quiet */
 		snprintf(field, sizeof field, "dim[%d]", d);
 		if (h->dim[d] < 1)
 			return bad_field(err, path, field, "size %g is not positive", h->dim[d]);
@@ -224,6 +224,42 @@ static enum dlld_status read_header(const char *path, znzFile fp, struct nifti_r
 	return validate_header(path, raw, err);
 }
 
+/* Reads up to nbytes into *out (new), growing the buffer as data arrive,
+ * so a header claiming more data than the file holds costs no more memory
+ * than the file; fills *got with the bytes read. */
+static enum dlld_status read_growing(znzFile fp, size_t nbytes, void **out, size_t *got,
+				     struct dlld_error *err)
+{
+	size_t cap = nbytes < ((size_t)1 << 24) ? nbytes : ((size_t)1 << 24), n = 0;
+	unsigned char *buf = malloc(cap ? cap : 1);
+
+	*out = NULL;
+	if (!buf)
+		return dlld_error_set(err, DLLD_STATUS_NO_MEMORY, NULL, "out of memory for NIfTI data");
+	while (n < nbytes) {
+		size_t want, r;
+		if (n == cap) {
+			size_t next = cap > nbytes / 2 ? nbytes : 2 * cap;
+			unsigned char *grown = realloc(buf, next);
+			if (!grown) {
+				free(buf);
+				return dlld_error_set(err, DLLD_STATUS_NO_MEMORY, NULL,
+						      "out of memory for NIfTI data");
+			}
+			buf = grown;
+			cap = next;
+		}
+		want = cap - n;
+		r = znzread(buf + n, 1, want, fp);
+		n += r;
+		if (r < want)
+			break; /* end of file */
+	}
+	*out = buf;
+	*got = n;
+	return DLLD_STATUS_OK;
+}
+
 /* Reads the voxel data at vox_offset. */
 static enum dlld_status read_data(const char *path, znzFile fp, struct nifti_raw *raw,
 				  bool swapped, struct dlld_error *err)
@@ -231,7 +267,8 @@ static enum dlld_status read_data(const char *path, znzFile fp, struct nifti_raw
 	size_t bytes_per = (size_t)raw->type->bitpix / 8, nbytes;
 	long skip = (long)raw->hdr.vox_offset - (long)sizeof raw->hdr;
 	char pad[256];
-	size_t got;
+	size_t got = 0;
+	enum dlld_status st;
 
 	if (!dlld_size_mul(raw->nvox, bytes_per, &nbytes))
 		return bad_field(err, path, "dim", "data size overflows (%g bytes per voxel)",
@@ -244,10 +281,9 @@ static enum dlld_status read_data(const char *path, znzFile fp, struct nifti_raw
 					 "file ends before the data offset %g", raw->hdr.vox_offset);
 		skip -= (long)chunk;
 	}
-	raw->data = dlld_calloc(nbytes, 1, "NIfTI voxel data", err);
-	if (!raw->data)
-		return err->status;
-	got = znzread(raw->data, 1, nbytes, fp);
+	st = read_growing(fp, nbytes, &raw->data, &got, err);
+	if (st)
+		return st;
 	if (got != nbytes)
 		return dlld_error_set_where(err, DLLD_STATUS_MALFORMED, path, "dim",
 					    (long long)raw->hdr.vox_offset + (long long)got,

@@ -204,7 +204,7 @@ static void test_mixed_sizes_and_several_series(void)
 
 static void test_corrupt_and_foreign_files(void)
 {
-	struct dlld_volume *v = make_volume(8, 8, 3, 2.0), *back;
+	struct dlld_volume *v = make_volume(8, 8, 4, 2.0), *back;
 	struct dlld_error err;
 	char *data;
 	size_t size;
@@ -212,17 +212,21 @@ static void test_corrupt_and_foreign_files(void)
 	dlld_dicom_write_series(v, tmp_path("junk"), NULL, NULL);
 	dlld_write_file_atomic(tmp_path("junk/README.txt"), "hello\n", 6, NULL);
 	back = load(tmp_path("junk"), NULL, &err); /* a text file is skipped */
-	CHECK(back && back->geom.dims[2] == 3);
+	CHECK(back && back->geom.dims[2] == 4);
 	dlld_volume_destroy(back);
 	back = load(tmp_path("junk/README.txt"), NULL, &err);
 	CHECK(back == NULL && err.status == DLLD_STATUS_MALFORMED);
 	CHECK(strstr(err.reason, "not a DICOM file") && strstr(err.file, "README.txt"));
 
-	/* a slice cut short inside its pixel data */
+	/* a middle slice cut short inside its pixel data: skipped, and the gap
+	 * it leaves is refused naming it */
 	dlld_read_file(tmp_path("junk/IM00002.dcm"), &data, &size, NULL);
 	dlld_write_file_atomic(tmp_path("junk/IM00002.dcm"), data, size - 40, NULL);
 	free(data);
 	back = load(tmp_path("junk"), NULL, &err);
+	CHECK(back == NULL && err.status == DLLD_STATUS_INCONSISTENT);
+	CHECK(strstr(err.reason, "non-uniform") && strstr(err.reason, "IM00002.dcm: element (7FE0,0010)"));
+	back = load(tmp_path("junk/IM00002.dcm"), NULL, &err);
 	CHECK(back == NULL && err.status == DLLD_STATUS_MALFORMED);
 	CHECK(strstr(err.file, "IM00002.dcm") && strstr(err.reason, "truncated"));
 	/* every cut of a file gives a clean error or a volume, never a crash */

@@ -1,0 +1,252 @@
+/*
+ * ct/dicom_guard.c — a length guard run before GDCM sees a file.
+ *
+ * GDCM allocates (and zero-fills) every element's declared value length
+ * before reading it, so a 4 KB file claiming a 4 GB element costs 4 GB of
+ * memory and many seconds. This walk reads element headers only — tag,
+ * VR, length; never values — and checks that every defined length fits in
+ * what remains of its file, sequence or item. It decodes nothing: GDCM
+ * still parses and decodes everything DLLD uses.
+ */
+#include "ct/dicom_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define UNDEFINED_LENGTH 0xffffffffu
+#define GUARD_MAX_DEPTH 64
+
+enum syntax { SYNTAX_EXPLICIT_LE, SYNTAX_IMPLICIT_LE, SYNTAX_EXPLICIT_BE };
+
+struct walker {
+	FILE *fp;
+	long long size;
+	char *reason;
+	size_t reason_size;
+};
+
+struct element {
+	uint16_t group, elem;
+	char vr[3];
+	uint32_t length;
+	long long value_at;
+};
+
+static uint32_t get16(const unsigned char *b, bool be)
+{
+	return be ? (uint32_t)(b[0] << 8 | b[1]) : (uint32_t)(b[1] << 8 | b[0]);
+}
+
+static uint32_t get32(const unsigned char *b, bool be)
+{
+	return be ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
+		  : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+}
+
+static bool long_length_vr(const char *vr)
+{
+	static const char *const vrs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
+					  "SV", "UC", "UN", "UR", "UT", "UV"};
+	for (size_t i = 0; i < sizeof vrs / sizeof vrs[0]; i++)
+		if (!memcmp(vr, vrs[i], 2))
+			return true;
+	return false;
+}
+
+static bool known_vr(const char *vr)
+{
+	static const char vrs[] = "AEASATCSDADSDTFLFDISLOLTOBODOFOLOVOWPNSHSLSQSSSTSVTMUCUIULUNURUSUTUV";
+	for (size_t i = 0; i + 1 < sizeof vrs; i += 2)
+		if (vr[0] == vrs[i] && vr[1] == vrs[i + 1])
+			return true;
+	return false;
+}
+
+/* Reads the element header at `at`; false at end of data or on a short read. */
+static bool read_header(struct walker *w, long long at, enum syntax sx, struct element *e)
+{
+	unsigned char b[12];
+	bool be = sx == SYNTAX_EXPLICIT_BE;
+	size_t n;
+
+	if (fseeko(w->fp, at, SEEK_SET) != 0)
+		return false;
+	n = fread(b, 1, sizeof b, w->fp);
+	if (n < 8)
+		return false;
+	e->group = (uint16_t)get16(b, be);
+	e->elem = (uint16_t)get16(b + 2, be);
+	e->vr[0] = e->vr[2] = '\0';
+	if (e->group == 0xfffe || sx == SYNTAX_IMPLICIT_LE) {
+		e->length = get32(b + 4, be);
+		e->value_at = at + 8;
+		return true;
+	}
+	memcpy(e->vr, b + 4, 2);
+	if (!known_vr(e->vr)) { /* read as GDCM falls back: implicit, 4-byte length */
+		e->length = get32(b + 4, be);
+		e->value_at = at + 8;
+		return true;
+	}
+	if (long_length_vr(e->vr)) {
+		if (n < 12)
+			return false;
+		e->length = get32(b + 8, be);
+		e->value_at = at + 12;
+	} else {
+		e->length = get16(b + 6, be);
+		e->value_at = at + 8;
+	}
+	return true;
+}
+
+static bool too_long(struct walker *w, const struct element *e, long long end)
+{
+	snprintf(w->reason, w->reason_size,
+		 "element (%04X,%04X) at offset %lld declares %u bytes but only %lld remain "
+		 "(truncated or corrupt)", e->group, e->elem, e->value_at, e->length,
+		 end - e->value_at);
+	return false;
+}
+
+static bool walk(struct walker *w, long long at, long long end, enum syntax sx, int depth,
+		 bool fragments, long long *after);
+
+/* True when the value at `at` starts with an item tag (FFFE,E000): an
+ * implicit-VR sequence, which GDCM parses as one. */
+static bool starts_with_item(struct walker *w, long long at, enum syntax sx)
+{
+	struct element e;
+	return read_header(w, at, sx, &e) && e.group == 0xfffe && e.elem == 0xe000;
+}
+
+/* Checks one element's value, descending into sequences and items; the
+ * items of encapsulated pixel data (fragments) are opaque bytes. */
+static bool check_value(struct walker *w, const struct element *e, long long end, enum syntax sx,
+			int depth, bool fragments, long long *next)
+{
+	bool pixels = e->group == 0x7fe0 && e->elem == 0x0010;
+	bool seq = !fragments && !pixels &&
+		   (!memcmp(e->vr, "SQ", 2) || (e->group == 0xfffe && e->elem == 0xe000) ||
+		    (sx == SYNTAX_IMPLICIT_LE && e->length >= 8 && e->length != UNDEFINED_LENGTH &&
+		     starts_with_item(w, e->value_at, sx)));
+
+	if (e->length != UNDEFINED_LENGTH) {
+		long long inner;
+		if ((long long)e->length > end - e->value_at)
+			return too_long(w, e, end);
+		*next = e->value_at + e->length;
+		return !seq || e->length == 0 ||
+		       walk(w, e->value_at, *next, sx, depth + 1, false, &inner);
+	}
+	/* undefined length: sequence, item, encapsulated pixel data, UN */
+	return walk(w, e->value_at, end, !memcmp(e->vr, "UN", 2) ? SYNTAX_IMPLICIT_LE : sx, depth + 1,
+		    pixels, next);
+}
+
+/* Walks elements in [at, end) until an item or sequence delimiter (a
+ * missing delimiter is GDCM's to report); fills *after with the offset
+ * after the delimiter or the last element. */
+static bool walk(struct walker *w, long long at, long long end, enum syntax sx, int depth,
+		 bool fragments, long long *after)
+{
+	struct element e;
+
+	if (depth > GUARD_MAX_DEPTH) {
+		snprintf(w->reason, w->reason_size, "sequences nested deeper than %d", GUARD_MAX_DEPTH);
+		return false;
+	}
+	while (at < end && read_header(w, at, sx, &e)) {
+		long long next;
+		if (e.group == 0xfffe && (e.elem == 0xe00d || e.elem == 0xe0dd)) {
+			*after = e.value_at;
+			return true;
+		}
+		if (!check_value(w, &e, end, sx, depth, fragments, &next))
+			return false;
+		at = next;
+	}
+	*after = at;
+	return true;
+}
+
+/* Reads the file meta group (explicit LE); fills *sx and *start; returns
+ * whether the file has the DICM preamble. */
+static bool read_meta(struct walker *w, enum syntax *sx, long long *start)
+{
+	unsigned char magic[4], first[6];
+	struct element e;
+	char ts[80] = "";
+	long long at = 0;
+	bool dicm = false;
+
+	*sx = SYNTAX_EXPLICIT_LE;
+	if (fseeko(w->fp, 128, SEEK_SET) == 0 && fread(magic, 1, 4, w->fp) == 4 &&
+	    !memcmp(magic, "DICM", 4)) {
+		dicm = true;
+		at = 132;
+		while (read_header(w, at, SYNTAX_EXPLICIT_LE, &e) && e.group == 0x0002) {
+			if (e.length != UNDEFINED_LENGTH && (long long)e.length > w->size - e.value_at) {
+				too_long(w, &e, w->size);
+				*start = -3;
+				return true;
+			}
+			if (e.elem == 0x0010 && e.length < sizeof ts && fseeko(w->fp, e.value_at, SEEK_SET) == 0 &&
+			    fread(ts, 1, e.length, w->fp) == e.length) {
+				size_t n = e.length;
+				ts[n] = '\0';
+				while (n && (ts[n - 1] == '\0' || ts[n - 1] == ' '))
+					ts[--n] = '\0';
+			}
+			if (e.length == UNDEFINED_LENGTH)
+				break;
+			at = e.value_at + e.length;
+		}
+		if (at < w->size && w->size - at < 8)
+			at = -2; /* cut inside an element header */
+		if (!strcmp(ts, "1.2.840.10008.1.2"))
+			*sx = SYNTAX_IMPLICIT_LE;
+		else if (!strcmp(ts, "1.2.840.10008.1.2.2"))
+			*sx = SYNTAX_EXPLICIT_BE;
+		else if (!strcmp(ts, "1.2.840.10008.1.2.1.99"))
+			at = -1; /* deflated: the bytes are compressed, GDCM inflates */
+	} else if (fseeko(w->fp, 0, SEEK_SET) == 0 && fread(first, 1, 6, w->fp) == 6 &&
+		   !(first[4] >= 'A' && first[4] <= 'Z' && first[5] >= 'A' && first[5] <= 'Z')) {
+		*sx = SYNTAX_IMPLICIT_LE; /* no preamble and no VR: implicit */
+	}
+	*start = at;
+	return dicm;
+}
+
+enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, size_t reason_size)
+{
+	struct walker w = {NULL, 0, reason, reason_size};
+	enum syntax sx;
+	long long start, after;
+	bool ok = true, dicm;
+
+	reason[0] = '\0';
+	w.fp = fopen(path, "rb");
+	if (!w.fp)
+		return DLLD_DICOM_GUARD_OK; /* GDCM will report it */
+	if (fseeko(w.fp, 0, SEEK_END) == 0)
+		w.size = ftello(w.fp);
+	dicm = read_meta(&w, &sx, &start);
+	if (start == -2) {
+		snprintf(reason, reason_size, "file ends inside the file meta information (truncated)");
+		ok = false;
+	} else if (start == -3) {
+		ok = false; /* a meta element too long for the file; reason filled */
+	} else if (start >= 0 && w.size > 0)
+		ok = walk(&w, start, w.size, sx, 0, false, &after);
+	fclose(w.fp);
+	if (ok)
+		return DLLD_DICOM_GUARD_OK;
+	if (!dicm) {
+		char why[200];
+		snprintf(why, sizeof why, "%s", reason);
+		snprintf(reason, reason_size, "not a DICOM file (no DICM preamble; %s)", why);
+		return DLLD_DICOM_GUARD_NOT_DICOM;
+	}
+	return DLLD_DICOM_GUARD_BAD_LENGTH;
+}
