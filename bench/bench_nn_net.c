@@ -4,7 +4,10 @@
  * (forward + backward + SGD) at batch 8, on random weights.
  *
  *     bench_nn_net --cfg CFG --size 416 [--mode forward|train] [--reps 7]
- *                  [--threads 2] [--batch 8]
+ *                  [--threads 2] [--batch 8] [--pack]
+ *
+ * --pack keeps the folded weights also in the GEMM's packed layout
+ * (dlld_net_pack_weights: faster, about the weights' size more memory).
  *
  * Prints one tab-separated line: mode, cfg name, size, batch, median ms per
  * call, ms per image, maxrss MiB, BFLOPs per image, achieved GFLOP/s (forward:
@@ -27,6 +30,7 @@ struct bench_opts {
 	const char *cfg;
 	int size, reps, threads, batch;
 	bool train;
+	bool pack; /* forward: weights packed once for the GEMM (dlld_net_pack_weights) */
 };
 
 static double now_s(void)
@@ -109,6 +113,8 @@ static int run(const struct bench_opts *o)
 		dlld_net_set_train(net, true);
 	else
 		dlld_net_fold_batchnorm(net);
+	if (o->pack && !o->train && dlld_net_pack_weights(net, &err) != DLLD_STATUS_OK)
+		goto fail;
 	dlld_rng_seed(&rng, 2);
 	for (size_t i = 0; i < n_in; i++)
 		input[i] = (float)dlld_rng_uniform(&rng);
@@ -123,8 +129,8 @@ static int run(const struct bench_opts *o)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	const char *name = strrchr(o->cfg, '/') ? strrchr(o->cfg, '/') + 1 : o->cfg;
-	printf("dlld-%s\t%.*s\t%d\t%d\t%.1f\t%.1f\t%.0f\t%.3f\t%.1f\t%.0f\t%.1f\n",
-	       o->train ? "train" : "forward", (int)strcspn(name, "."), name, o->size, batch, ms,
+	printf("dlld-%s%s\t%.*s\t%d\t%d\t%.1f\t%.1f\t%.0f\t%.3f\t%.1f\t%.0f\t%.1f\n",
+	       o->train ? "train" : "forward", o->pack ? "-packed" : "", (int)strcspn(name, "."), name, o->size, batch, ms,
 	       ms / batch, (double)ru.ru_maxrss / 1024.0, bflops,
 	       (o->train ? 3.0 : 1.0) * bflops * batch / (ms * 1e-3),
 	       (double)dlld_net_peak_memory(net) / (1024.0 * 1024.0), cpu_ms);
@@ -146,7 +152,7 @@ int main(int argc, char **argv)
 		{"cfg", required_argument, NULL, 'c'},   {"size", required_argument, NULL, 's'},
 		{"mode", required_argument, NULL, 'm'},  {"reps", required_argument, NULL, 'r'},
 		{"threads", required_argument, NULL, 't'}, {"batch", required_argument, NULL, 'b'},
-		{NULL, 0, NULL, 0},
+		{"pack", no_argument, NULL, 'p'},          {NULL, 0, NULL, 0},
 	};
 	struct bench_opts o = {.size = 416, .reps = 7, .threads = 2, .batch = 8};
 	int c;
@@ -159,12 +165,13 @@ int main(int argc, char **argv)
 		case 'r': o.reps = atoi(optarg); break;
 		case 't': o.threads = atoi(optarg); break;
 		case 'b': o.batch = atoi(optarg); break;
+		case 'p': o.pack = true; break;
 		default: return 1;
 		}
 	}
 	if (!o.cfg || o.size < 32 || o.reps < 1 || o.threads < 1 || o.batch < 1) {
 		fprintf(stderr, "usage: bench_nn_net --cfg CFG [--size N] [--mode forward|train] "
-				"[--reps N] [--threads N] [--batch N]\n");
+				"[--reps N] [--threads N] [--batch N] [--pack]\n");
 		return 1;
 	}
 	return run(&o);

@@ -96,6 +96,7 @@ darknet_cfg() { # cfg size -> path of a copy with width/height = size
 for cs in $net_cfgs; do
 	cfg=${cs%%:*}; size=${cs##*:}
 	"$NET" --cfg "$CFGDIR/$cfg.cfg" --size "$size" --reps "$REPS" --threads "$THREADS" >>"$ROWS"
+	"$NET" --cfg "$CFGDIR/$cfg.cfg" --size "$size" --reps "$REPS" --threads "$THREADS" --pack >>"$ROWS"
 	if [ "$TORCH" = 1 ]; then
 		for mode in default fused; do
 			"$PYTHON" bench/torch_darknet.py --cfg "$CFGDIR/$cfg.cfg" --size "$size" \
@@ -128,19 +129,23 @@ fi
 # ---- summary ------------------------------------------------------------------------
 echo
 echo "## Networks (median ms per image; ratio = other / dlld, > 1 means dlld is faster)"
-echo "| network | dlld ms | dlld GFLOP/s (% of peak) | torch default | torch fused CL | darknet | fused / dlld | darknet / dlld | dlld maxrss MiB | bound MiB (1.5 × (weights + live act.)) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "dlld = weights as loaded (packed per call); packed = dlld_net_pack_weights (one more copy of the weights)."
+echo "| network | dlld ms | packed ms | best GFLOP/s (% of peak) | torch default | torch fused CL | darknet | fused / best dlld | darknet / best dlld | dlld maxrss MiB | packed maxrss MiB | bound MiB (1.5 × (weights + live act.)) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 awk -F'\t' -v peak="$PEAK" '
 	FILENAME ~ /memory/ {bound[$1 "\t" $2] = 1.5 * ($4 + $6); next}
-	{k = $2 "\t" $3; ms[$1, k] = $6; if ($1 ~ /^dlld/) {gf[k] = $9; rss[k] = $7}; keys[k] = 1}
+	{k = $2 "\t" $3; ms[$1, k] = $6; rss[$1, k] = $7; keys[k] = 1; if ($8 > 0) bfl[k] = $8}
 	END {
 		for (k in keys) {
 			if (!(("dlld-forward", k) in ms)) continue
-			d = ms["dlld-forward", k]; split(k, p, "\t")
+			d = ms["dlld-forward", k]; pk = ms["dlld-forward-packed", k]; split(k, p, "\t")
+			best = pk && pk < d ? pk : d
 			f = ms["torch-fused", k]; dn = ms["darknet", k]
-			printf "| %s@%s | %.1f | %.0f (%.0f%%) | %s | %s | %s | %s | %s | %s | %.0f |\n", p[1], p[2], d,
-				gf[k], peak > 0 ? 100 * gf[k] / peak : 0, ms["torch-default", k], f, dn,
-				f ? sprintf("%.2f", f / d) : "", dn ? sprintf("%.1f", dn / d) : "", rss[k], bound[k]
+			printf "| %s@%s | %.1f | %s | %.0f (%.0f%%) | %s | %s | %s | %s | %s | %s | %s | %.0f |\n", p[1], p[2], d, pk,
+				bfl[k] / best * 1e3, (peak > 0 ? 100 * bfl[k] / best * 1e3 / peak : 0),
+				ms["torch-default", k], f, dn,
+				f ? sprintf("%.2f", f / best) : "", dn ? sprintf("%.1f", dn / best) : "",
+				rss["dlld-forward", k], rss["dlld-forward-packed", k], bound[k]
 		}
 	}' "$OUT/memory.tsv" "$ROWS" | sort -t'|' -k2,2
 echo
