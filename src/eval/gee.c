@@ -46,6 +46,7 @@ struct gee_work {
 	size_t *order;  /* [n] row indices, grouped by cluster */
 	size_t *start;  /* [n_clusters + 1] */
 	size_t n_clusters;
+	size_t max_size; /* rows of the largest cluster */
 	double *resid;  /* [n] Pearson residuals, by original row */
 	double *drow;   /* [n][P] d = √v · x, by original row */
 };
@@ -76,7 +77,8 @@ static int compare_keys(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row; /* input order inside a cluster */
 }
 
-/* Fills w->order/start; returns the status. */
+/* Fills w's cluster order, starts and sizes and allocates its row buffers
+ * (freed by dlld_stats_gee_fit); returns the status. */
 static enum dlld_status group_clusters(struct gee_work *w, struct dlld_error *err)
 {
 	size_t n = w->data->n;
@@ -100,6 +102,10 @@ static enum dlld_status group_clusters(struct gee_work *w, struct dlld_error *er
 		if (k == 0 || w->data->cluster[w->order[k]] != w->data->cluster[w->order[k - 1]])
 			w->start[w->n_clusters++] = k;
 	w->start[w->n_clusters] = n;
+	w->max_size = 0;
+	for (size_t c = 0; c < w->n_clusters; c++)
+		if (w->start[c + 1] - w->start[c] > w->max_size)
+			w->max_size = w->start[c + 1] - w->start[c];
 	return DLLD_STATUS_OK;
 }
 
@@ -267,57 +273,69 @@ enum fit_outcome {
 	FIT_MAX_ITER
 };
 
-/* Runs the iterations of the file comment; fills beta, *phi, *alpha (the
- * working α: 0 for independence or when no cluster has a pair) and
- * *alpha_report (NAN then), *iterations. */
-static enum fit_outcome score(struct gee_work *w, const struct dlld_gee_options *o,
-			      double beta[P], double *phi, double *alpha, double *alpha_report,
-			      int *iterations)
-{
-	size_t p = w->data->p, max_size = 0;
-	bool exchangeable = o->corstr == DLLD_GEE_CORSTR_EXCHANGEABLE;
-	for (size_t c = 0; c < w->n_clusters; c++)
-		if (w->start[c + 1] - w->start[c] > max_size)
-			max_size = w->start[c + 1] - w->start[c];
+/* The scoring loop's state: β, scale φ, the working α (0 for independence or
+ * when no cluster has a pair), the α to report (NAN then), iterations run. */
+struct fit_state {
+	double beta[P];
+	double phi, alpha, alpha_report;
+	int iterations;
+};
 
-	*alpha = 0.0;
-	*alpha_report = NAN;
-	*phi = NAN;
-	*iterations = 0;
-	if (!start_values(w, beta))
+/* Takes one Fisher-scoring step on f->beta at the working α and fills *step
+ * with max |Δβ|; returns false when H is not positive definite. */
+static bool scoring_step(const struct gee_work *w, struct fit_state *f, double *step)
+{
+	size_t p = w->data->p;
+	double h[P][P] = { { 0 } }, l[P][P], g[P] = { 0 }, u[P];
+
+	for (size_t c = 0; c < w->n_clusters; c++) {
+		cluster_terms(w, c, f->alpha, h, u);
+		for (size_t j = 0; j < p; j++)
+			g[j] += u[j];
+	}
+	if (!cholesky(p, h, l))
+		return false;
+	cholesky_solve(p, l, g);
+	*step = 0.0;
+	for (size_t j = 0; j < p; j++) {
+		f->beta[j] += g[j];
+		*step = fmax(*step, fabs(g[j]));
+	}
+	return true;
+}
+
+/* Runs the iterations of the file comment from glm's start; fills f. */
+static enum fit_outcome score(struct gee_work *w, const struct dlld_gee_options *o,
+			      struct fit_state *f)
+{
+	bool exchangeable = o->corstr == DLLD_GEE_CORSTR_EXCHANGEABLE;
+
+	f->alpha = 0.0;
+	f->alpha_report = NAN;
+	f->phi = NAN;
+	f->iterations = 0;
+	if (!start_values(w, f->beta))
 		return FIT_SINGULAR;
-	if (!evaluate(w, beta))
+	if (!evaluate(w, f->beta))
 		return FIT_DIVERGED;
 	for (int it = 1; it <= o->max_iter; it++) {
-		double h[P][P] = { { 0 } }, l[P][P], g[P] = { 0 }, u[P];
-		for (size_t c = 0; c < w->n_clusters; c++) {
-			cluster_terms(w, c, *alpha, h, u);
-			for (size_t j = 0; j < p; j++)
-				g[j] += u[j];
-		}
-		*iterations = it;
-		if (!cholesky(p, h, l))
+		double del, new_phi, new_alpha;
+		f->iterations = it;
+		if (!scoring_step(w, f, &del))
 			return FIT_SINGULAR;
-		cholesky_solve(p, l, g);
-		double del = 0.0;
-		for (size_t j = 0; j < p; j++) {
-			beta[j] += g[j];
-			del = fmax(del, fabs(g[j]));
-		}
-		if (!evaluate(w, beta))
+		if (!evaluate(w, f->beta))
 			return FIT_DIVERGED;
-		double new_phi, new_alpha;
 		update_scale_alpha(w, &new_phi, &new_alpha);
-		del = fmax(del, isnan(*phi) ? INFINITY : fabs(new_phi - *phi));
-		*phi = new_phi;
+		del = fmax(del, isnan(f->phi) ? INFINITY : fabs(new_phi - f->phi));
+		f->phi = new_phi;
 		if (exchangeable) {
-			*alpha_report = new_alpha;
+			f->alpha_report = new_alpha;
 			if (isnan(new_alpha))
 				new_alpha = 0.0;
-			if (!alpha_admissible(new_alpha, max_size))
+			if (!alpha_admissible(new_alpha, w->max_size))
 				return FIT_DIVERGED;
-			del = fmax(del, fabs(new_alpha - *alpha));
-			*alpha = new_alpha;
+			del = fmax(del, fabs(new_alpha - f->alpha));
+			f->alpha = new_alpha;
 		}
 		if (del <= o->tol)
 			return FIT_CONVERGED;
@@ -389,9 +407,7 @@ static void result_init(struct dlld_gee_result *out, const struct gee_work *w)
 	out->p = w->data->p;
 	out->n_obs = w->data->n;
 	out->n_clusters = w->n_clusters;
-	for (size_t c = 0; c < w->n_clusters; c++)
-		if (w->start[c + 1] - w->start[c] > out->max_cluster_size)
-			out->max_cluster_size = w->start[c + 1] - w->start[c];
+	out->max_cluster_size = w->max_size;
 	for (size_t j = 0; j < P; j++)
 		out->beta[j] = out->se_robust[j] = out->z[j] = out->p_wald[j] = NAN;
 	out->phi = out->alpha = NAN;
@@ -415,19 +431,19 @@ enum dlld_status dlld_stats_gee_fit(const struct dlld_gee_data *data,
 		goto free_work;
 	result_init(out, &w);
 
-	double beta[P], phi, alpha, alpha_report, se[P];
-	enum fit_outcome outcome = score(&w, &o, beta, &phi, &alpha, &alpha_report,
-					 &out->iterations);
-	out->converged = outcome == FIT_CONVERGED;
-	if (!out->converged || !sandwich(&w, alpha, se))
+	struct fit_state f;
+	double se[P];
+	out->converged = score(&w, &o, &f) == FIT_CONVERGED;
+	out->iterations = f.iterations;
+	if (!out->converged || !sandwich(&w, f.alpha, se))
 		goto free_work;
 	out->defined = true;
-	out->phi = phi;
-	out->alpha = alpha_report;
+	out->phi = f.phi;
+	out->alpha = f.alpha_report;
 	for (size_t j = 0; j < data->p; j++) {
-		out->beta[j] = beta[j];
+		out->beta[j] = f.beta[j];
 		out->se_robust[j] = se[j];
-		out->z[j] = beta[j] / se[j];
+		out->z[j] = f.beta[j] / se[j];
 		out->p_wald[j] = dlld_stats_p_two_sided(out->z[j]);
 	}
 free_work:

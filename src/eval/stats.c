@@ -135,33 +135,6 @@ double dlld_stats_beta_inc(double a, double b, double x)
 	return 1.0 - exp(log_front) * beta_cf(b, a, 1.0 - x) / b;
 }
 
-double dlld_stats_beta_inc_inv(double a, double b, double p)
-{
-	if (!(a > 0.0 && b > 0.0 && p >= 0.0 && p <= 1.0))
-		return NAN;
-	if (p == 0.0 || p == 1.0)
-		return p;
-	double lo = 0.0, hi = 1.0, x = a / (a + b);
-	double lb = log_beta(a, b);
-	for (int i = 0; i < INV_MAX_ITER; i++) {
-		double f = dlld_stats_beta_inc(a, b, x) - p;
-		if (f == 0.0)
-			return x;
-		if (f < 0.0)
-			lo = x;
-		else
-			hi = x;
-		double dens = exp((a - 1.0) * log(x) + (b - 1.0) * log1p(-x) - lb);
-		double next = x - f / dens;
-		if (!(next > lo && next < hi) || !isfinite(next))
-			next = 0.5 * (lo + hi);
-		if (fabs(next - x) <= 4.0 * DBL_EPSILON * x || hi - lo <= 4.0 * DBL_EPSILON * hi)
-			return next;
-		x = next;
-	}
-	return x;
-}
-
 /* ---- incomplete gamma ------------------------------------------------------ */
 
 /* Series for P(a, x), x < a + 1. */
@@ -209,6 +182,58 @@ double dlld_stats_gamma_inc(double a, double x)
 	return 1.0 - gamma_cf(a, x);
 }
 
+/* ---- inverses -------------------------------------------------------------- */
+
+/* The beta(a, b) or gamma(a) distribution whose CDF invert_cdf inverts;
+ * log_norm = log B(a, b) or lgamma(a). */
+struct dist {
+	bool gamma;
+	double a, b, log_norm;
+};
+
+static double dist_cdf(const struct dist *d, double x)
+{
+	return d->gamma ? dlld_stats_gamma_inc(d->a, x) : dlld_stats_beta_inc(d->a, d->b, x);
+}
+
+static double dist_density(const struct dist *d, double x)
+{
+	return exp(d->gamma ? (d->a - 1.0) * log(x) - x - d->log_norm
+			    : (d->a - 1.0) * log(x) + (d->b - 1.0) * log1p(-x) - d->log_norm);
+}
+
+/* Returns x with cdf(x) = p, starting at x inside the bracket (lo, hi) that
+ * holds the root: Newton steps, bisection whenever a step leaves the bracket. */
+static double invert_cdf(const struct dist *d, double p, double x, double lo, double hi)
+{
+	for (int i = 0; i < INV_MAX_ITER; i++) {
+		double f = dist_cdf(d, x) - p;
+		if (f == 0.0)
+			return x;
+		if (f < 0.0)
+			lo = x;
+		else
+			hi = x;
+		double next = x - f / dist_density(d, x);
+		if (!(next > lo && next < hi) || !isfinite(next))
+			next = 0.5 * (lo + hi);
+		if (fabs(next - x) <= 4.0 * DBL_EPSILON * x || hi - lo <= 4.0 * DBL_EPSILON * hi)
+			return next;
+		x = next;
+	}
+	return x;
+}
+
+double dlld_stats_beta_inc_inv(double a, double b, double p)
+{
+	if (!(a > 0.0 && b > 0.0 && p >= 0.0 && p <= 1.0))
+		return NAN;
+	if (p == 0.0 || p == 1.0)
+		return p;
+	struct dist d = { false, a, b, log_beta(a, b) };
+	return invert_cdf(&d, p, a / (a + b), 0.0, 1.0);
+}
+
 double dlld_stats_gamma_inc_inv(double a, double p)
 {
 	if (!(a > 0.0 && p >= 0.0 && p <= 1.0))
@@ -217,29 +242,14 @@ double dlld_stats_gamma_inc_inv(double a, double p)
 		return 0.0;
 	if (p == 1.0)
 		return INFINITY;
-	double lo = 0.0, hi = a + 1.0;
+	double hi = a + 1.0;
 	while (dlld_stats_gamma_inc(a, hi) < p)
 		hi *= 2.0;
-	double x = fmax(a, 1e-3 * hi), lg = lgamma(a);
+	double x = fmax(a, 1e-3 * hi);
 	if (x >= hi)
 		x = 0.5 * hi;
-	for (int i = 0; i < INV_MAX_ITER; i++) {
-		double f = dlld_stats_gamma_inc(a, x) - p;
-		if (f == 0.0)
-			return x;
-		if (f < 0.0)
-			lo = x;
-		else
-			hi = x;
-		double dens = exp((a - 1.0) * log(x) - x - lg);
-		double next = x - f / dens;
-		if (!(next > lo && next < hi) || !isfinite(next))
-			next = 0.5 * (lo + hi);
-		if (fabs(next - x) <= 4.0 * DBL_EPSILON * x || hi - lo <= 4.0 * DBL_EPSILON * hi)
-			return next;
-		x = next;
-	}
-	return x;
+	struct dist d = { true, a, 0.0, lgamma(a) };
+	return invert_cdf(&d, p, x, 0.0, hi);
 }
 
 double dlld_stats_chisq_quantile(double p, double df)
