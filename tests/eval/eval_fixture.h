@@ -1,17 +1,22 @@
 /*
  * tests/eval/eval_fixture.h — shared helpers of the eval tests: load a study
  * directory (cases/lesions/readers/marks.csv), write small CSV files, join
- * paths with a checked snprintf.
+ * paths with a checked snprintf, read reference tables from
+ * tests/eval/fixtures (written by tools/ref_*.py and tools/ref_*.R).
  */
 #ifndef DLLD_TEST_EVAL_FIXTURE_H
 #define DLLD_TEST_EVAL_FIXTURE_H
 
 #include "dlld/eval.h"
+#include "harness.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define EVAL_TEST_PATH_MAX 4096
+#define FIXTURES "tests/eval/fixtures"
 
 /* Fills out[size] with dir/name; returns false (out truncated) when it does not fit. */
 static inline bool join_path(char *out, size_t size, const char *dir, const char *name)
@@ -45,6 +50,37 @@ static inline bool write_text(const char *dir, const char *name, const char *tex
 		return false;
 	fputs(text, fp);
 	return fclose(fp) == 0;
+}
+
+/* Returns the new table tests/eval/fixtures/<name> (NULL after a failed CHECK). */
+static inline struct dlld_csv *fixture(const char *name)
+{
+	struct dlld_error err;
+	struct dlld_csv *csv = NULL;
+	char path[EVAL_TEST_PATH_MAX];
+
+	dlld_error_clear(&err);
+	CHECK(join_path(path, sizeof path, FIXTURES, name));
+	CHECK_MSG(dlld_csv_read(path, &csv, &err) == DLLD_STATUS_OK, "%s: %s", path, err.reason);
+	return csv;
+}
+
+/* Returns the cell of column `name` as a double; "NA" is NAN; a missing
+ * column or a bad number fails a CHECK. */
+static inline double cell(const struct dlld_csv *csv, size_t row, const char *name)
+{
+	int col = dlld_csv_column(csv, name);
+	double v = NAN;
+
+	CHECK_MSG(col >= 0, "column %s missing", name);
+	if (col < 0)
+		return NAN;
+	const char *s = dlld_csv_cell(csv, row, col);
+	if (strcmp(s, "NA") == 0)
+		return NAN;
+	CHECK_MSG(dlld_parse_double(s, &v), "%s line %ld: bad %s '%s'", dlld_csv_name(csv),
+		  dlld_csv_line(csv, row), name, s);
+	return v;
 }
 
 #endif

@@ -4,13 +4,13 @@
  * row-order invariance, closed forms and degenerate data.
  */
 #include "eval/stats.h"
+#include "eval_fixture.h"
 #include "harness.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FIXTURES "tests/eval/fixtures/"
 #define TOL_GEE 1e-6
 
 /* One data set from gee_data.csv, design [n][2] = (1, g). */
@@ -20,26 +20,6 @@ struct gee_set {
 	double *y;
 	long *cluster;
 };
-
-static struct dlld_csv *fixture(const char *name)
-{
-	struct dlld_error err;
-	struct dlld_csv *csv = NULL;
-
-	dlld_error_clear(&err);
-	CHECK_MSG(dlld_csv_read(name, &csv, &err) == DLLD_STATUS_OK, "%s: %s", name, err.reason);
-	return csv;
-}
-
-static double number(const struct dlld_csv *csv, size_t row, const char *name)
-{
-	const char *s = dlld_csv_cell(csv, row, dlld_csv_column(csv, name));
-	double v = NAN;
-	if (strcmp(s, "NA") != 0)
-		CHECK_MSG(dlld_parse_double(s, &v), "line %ld: bad %s '%s'", dlld_csv_line(csv, row),
-			  name, s);
-	return v;
-}
 
 static void set_free(struct gee_set *s)
 {
@@ -65,9 +45,9 @@ static bool set_load(const struct dlld_csv *data, const char *dataset, struct ge
 		if (strcmp(dlld_csv_cell(data, r, dcol), dataset) != 0)
 			continue;
 		s->x[2 * n] = 1.0;
-		s->x[2 * n + 1] = number(data, r, "g");
-		s->y[n] = number(data, r, "y");
-		s->cluster[n] = (long)number(data, r, "cluster");
+		s->x[2 * n + 1] = cell(data, r, "g");
+		s->y[n] = cell(data, r, "y");
+		s->cluster[n] = (long)cell(data, r, "cluster");
 		n++;
 	}
 	s->n = n;
@@ -123,24 +103,24 @@ static void check_fit(const struct dlld_csv *want, size_t r, const struct gee_se
 	data.x = group ? s->x : NULL;
 	dlld_error_clear(&err);
 	CHECK_INT_EQ(dlld_stats_gee_fit(&data, &opt, &res, &err), DLLD_STATUS_OK);
-	CHECK_MSG(res.defined == (number(want, r, "defined") == 1.0), "line %ld: defined %d", line,
+	CHECK_MSG(res.defined == (cell(want, r, "defined") == 1.0), "line %ld: defined %d", line,
 		  res.defined);
 	for (size_t j = 0; j < 2; j++) {
-		check_value(j < res.p ? res.beta[j] : NAN, number(want, r, beta_names[j]),
+		check_value(j < res.p ? res.beta[j] : NAN, cell(want, r, beta_names[j]),
 			    beta_names[j], line);
-		check_value(j < res.p ? res.se_robust[j] : NAN, number(want, r, se_names[j]),
+		check_value(j < res.p ? res.se_robust[j] : NAN, cell(want, r, se_names[j]),
 			    se_names[j], line);
-		check_value(j < res.p ? res.p_wald[j] : NAN, number(want, r, p_names[j]), p_names[j],
+		check_value(j < res.p ? res.p_wald[j] : NAN, cell(want, r, p_names[j]), p_names[j],
 			    line);
 	}
-	check_value(res.alpha, number(want, r, "alpha"), "alpha", line);
-	check_value(res.phi, number(want, r, "phi"), "phi", line);
+	check_value(res.alpha, cell(want, r, "alpha"), "alpha", line);
+	check_value(res.phi, cell(want, r, "phi"), "phi", line);
 }
 
 static void test_against_geepack(void)
 {
-	struct dlld_csv *data = fixture(FIXTURES "gee_data.csv");
-	struct dlld_csv *want = fixture(FIXTURES "gee_expected.csv");
+	struct dlld_csv *data = fixture("gee_data.csv");
+	struct dlld_csv *want = fixture("gee_expected.csv");
 
 	if (data && want) {
 		int dcol = dlld_csv_column(want, "dataset");
@@ -180,8 +160,8 @@ static void shuffle(struct gee_set *s, uint64_t seed)
 /* Unsorted rows (clusters interleaved) give the same fit as R's sorted ones. */
 static void test_row_order(void)
 {
-	struct dlld_csv *data = fixture(FIXTURES "gee_data.csv");
-	struct dlld_csv *want = fixture(FIXTURES "gee_expected.csv");
+	struct dlld_csv *data = fixture("gee_data.csv");
+	struct dlld_csv *want = fixture("gee_expected.csv");
 
 	if (data && want) {
 		int dcol = dlld_csv_column(want, "dataset");

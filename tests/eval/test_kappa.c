@@ -4,33 +4,14 @@
  * of the H0 SE for two categories, √(2 / (N m (m − 1))).
  */
 #include "eval/stats.h"
+#include "eval_fixture.h"
 #include "harness.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FIXTURES "tests/eval/fixtures/"
 #define MAX_CELLS 4096
-
-static struct dlld_csv *fixture(const char *name)
-{
-	struct dlld_error err;
-	struct dlld_csv *csv = NULL;
-
-	dlld_error_clear(&err);
-	CHECK_MSG(dlld_csv_read(name, &csv, &err) == DLLD_STATUS_OK, "%s: %s", name, err.reason);
-	return csv;
-}
-
-static double number(const struct dlld_csv *csv, size_t row, const char *name)
-{
-	const char *s = dlld_csv_cell(csv, row, dlld_csv_column(csv, name));
-	double v = NAN;
-	if (strcmp(s, "NA") != 0)
-		CHECK_MSG(dlld_parse_double(s, &v), "bad %s '%s'", name, s);
-	return v;
-}
 
 static void check_value(double got, double want, double tol, const char *what)
 {
@@ -49,25 +30,25 @@ static void load_table(const struct dlld_csv *data, const char *dataset, size_t 
 	for (size_t r = 0; r < dlld_csv_rows(data); r++) {
 		if (strcmp(dlld_csv_cell(data, r, dcol), dataset) != 0)
 			continue;
-		size_t i = (size_t)number(data, r, "subject"), j = (size_t)number(data, r, "category");
+		size_t i = (size_t)cell(data, r, "subject"), j = (size_t)cell(data, r, "category");
 		CHECK(i < n && j < k);
 		if (i < n && j < k)
-			counts[i * k + j] = (long)number(data, r, "count");
+			counts[i * k + j] = (long)cell(data, r, "count");
 	}
 }
 
 static void test_fixtures(void)
 {
-	struct dlld_csv *data = fixture(FIXTURES "kappa_data.csv");
-	struct dlld_csv *want = fixture(FIXTURES "kappa_expected.csv");
+	struct dlld_csv *data = fixture("kappa_data.csv");
+	struct dlld_csv *want = fixture("kappa_expected.csv");
 	long *counts = calloc(MAX_CELLS, sizeof *counts);
 
 	if (data && want && counts) {
 		int dcol = dlld_csv_column(want, "dataset");
 		for (size_t r = 0; r < dlld_csv_rows(want); r++) {
 			const char *name = dlld_csv_cell(want, r, dcol);
-			size_t n = (size_t)number(want, r, "n_subjects");
-			size_t k = (size_t)number(want, r, "n_categories");
+			size_t n = (size_t)cell(want, r, "n_subjects");
+			size_t k = (size_t)cell(want, r, "n_categories");
 			struct dlld_stats_kappa kp;
 			struct dlld_error err;
 
@@ -78,11 +59,11 @@ static void test_fixtures(void)
 			load_table(data, name, n, k, counts);
 			dlld_error_clear(&err);
 			CHECK_INT_EQ(dlld_stats_fleiss_kappa(counts, n, k, &kp, &err), DLLD_STATUS_OK);
-			CHECK_INT_EQ(kp.n_raters, (long)number(want, r, "n_raters"));
-			check_value(kp.kappa, number(want, r, "kappa"), 1e-12, name);
-			check_value(kp.se0, number(want, r, "se0"), 1e-12, name);
-			check_value(kp.z, number(want, r, "z"), 1e-10, name);
-			check_value(kp.p, number(want, r, "p"), 1e-12, name);
+			CHECK_INT_EQ(kp.n_raters, (long)cell(want, r, "n_raters"));
+			check_value(kp.kappa, cell(want, r, "kappa"), 1e-12, name);
+			check_value(kp.se0, cell(want, r, "se0"), 1e-12, name);
+			check_value(kp.z, cell(want, r, "z"), 1e-10, name);
+			check_value(kp.p, cell(want, r, "p"), 1e-12, name);
 		}
 	}
 	free(counts);

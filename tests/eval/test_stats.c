@@ -4,43 +4,13 @@
  * plus the paper's printed intervals and hand-computed cases.
  */
 #include "eval/stats.h"
+#include "eval_fixture.h"
 #include "harness.h"
 
 #include <math.h>
 #include <string.h>
 
-#define FIXTURES "tests/eval/fixtures/"
 #define TOL_CLOSED 1e-9
-
-/* Returns the fixture (NULL after a failed CHECK). */
-static struct dlld_csv *fixture(const char *name)
-{
-	struct dlld_error err;
-	struct dlld_csv *csv = NULL;
-	char path[256];
-
-	dlld_error_clear(&err);
-	CHECK(snprintf(path, sizeof path, FIXTURES "%s", name) < (int)sizeof path);
-	CHECK_MSG(dlld_csv_read(path, &csv, &err) == DLLD_STATUS_OK, "%s: %s", path, err.reason);
-	return csv;
-}
-
-/* Returns the cell as a double; "NA" is NAN. */
-static double cell(const struct dlld_csv *csv, size_t row, const char *name)
-{
-	int col = dlld_csv_column(csv, name);
-	double v = NAN;
-
-	CHECK_MSG(col >= 0, "column %s missing", name);
-	if (col < 0)
-		return NAN;
-	const char *s = dlld_csv_cell(csv, row, col);
-	if (strcmp(s, "NA") == 0)
-		return NAN;
-	CHECK_MSG(dlld_parse_double(s, &v), "%s line %ld: bad %s '%s'", dlld_csv_name(csv),
-		  dlld_csv_line(csv, row), name, s);
-	return v;
-}
 
 /* NA must match NA; numbers must agree to tol relative to max(1, |want|). */
 static void check_value(double got, double want, double tol, const char *what, long line)
