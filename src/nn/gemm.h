@@ -21,6 +21,7 @@
 #ifndef DLLD_NN_GEMM_H
 #define DLLD_NN_GEMM_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,8 +39,21 @@ enum dlld_gemm_act {
 /* "linear", "leaky", "logistic" (darknet's cfg names). */
 extern const char *const dlld_gemm_act_names[DLLD_GEMM_ACT_COUNT];
 
-/* Returns act(x), the scalar definition every kernel matches. */
-float dlld_gemm_act_apply(enum dlld_gemm_act act, float x);
+/* Returns act(x), the scalar definition every kernel matches (inline: the
+ * engine's activation loops call it per element). */
+static inline float dlld_gemm_act_apply(enum dlld_gemm_act act, float x)
+{
+	switch (act) {
+	case DLLD_GEMM_ACT_LEAKY:
+		return x > 0.0f ? x : 0.1f * x;
+	case DLLD_GEMM_ACT_LOGISTIC:
+		return 1.0f / (1.0f + expf(-x));
+	case DLLD_GEMM_ACT_LINEAR:
+	case DLLD_GEMM_ACT_COUNT:
+		break;
+	}
+	return x;
+}
 
 /* The micro-kernels; AUTO picks the fastest the CPU supports. */
 enum dlld_gemm_kernel {

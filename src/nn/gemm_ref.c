@@ -1,7 +1,6 @@
-/* nn/gemm_ref.c — the reference GEMM, the scalar activation, the portable
+/* nn/gemm_ref.c — the reference GEMM, the activation names, the portable
  * micro-kernel and the scalar tile epilogue every kernel shares. */
 #include <assert.h>
-#include <math.h>
 
 #include "nn/gemm_kernel.h"
 
@@ -11,20 +10,6 @@ const char *const dlld_gemm_act_names[DLLD_GEMM_ACT_COUNT] = {
 	[DLLD_GEMM_ACT_LOGISTIC] = "logistic",
 };
 static_assert(DLLD_GEMM_ACT_COUNT == 3, "dlld_gemm_act_names lists every activation");
-
-float dlld_gemm_act_apply(enum dlld_gemm_act act, float x)
-{
-	switch (act) {
-	case DLLD_GEMM_ACT_LEAKY:
-		return x > 0.0f ? x : 0.1f * x;
-	case DLLD_GEMM_ACT_LOGISTIC:
-		return 1.0f / (1.0f + expf(-x));
-	case DLLD_GEMM_ACT_LINEAR:
-	case DLLD_GEMM_ACT_COUNT:
-		break;
-	}
-	return x;
-}
 
 void dlld_gemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
 		   const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
