@@ -1,0 +1,129 @@
+/*
+ * lesion/liver_full.c — the coarse liver back on the CT grid: the signed
+ * distance to the surface interpolated trilinearly (a smooth surface instead
+ * of 2 mm steps), then boundary voxels whose local HU is outside the liver
+ * band trimmed (fat and partial volume around the capsule).
+ */
+#include "lesion/liver_steps.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double TRIM_BRIGHT_HU = 100.0; /* vessels at the hilum stay */
+
+struct full_ctx {
+	struct liver_work *w;
+	struct dlld_labelmap *m;
+};
+
+/* Continuous coarse coordinate of CT voxel index x on an axis with factor f
+ * and n coarse voxels: index and weight of the lower neighbour. */
+static void coarse_coord(int32_t x, int32_t f, int32_t n, int32_t *c0, double *t)
+{
+	double u = ((double)x - 0.5 * (f - 1)) / f;
+	if (u < 0)
+		u = 0;
+	if (u > n - 1)
+		u = n - 1;
+	*c0 = (int32_t)floor(u);
+	if (*c0 >= n - 1)
+		*c0 = n > 1 ? n - 2 : 0;
+	*t = n > 1 ? u - *c0 : 0.0;
+}
+
+static float sdist_at(const struct liver_work *w, int32_t i, int32_t j, int32_t k)
+{
+	const int32_t *n = w->g.n;
+	int32_t c[3];
+	double t[3];
+	coarse_coord(i, w->f[0], n[0], &c[0], &t[0]);
+	coarse_coord(j, w->f[1], n[1], &c[1], &t[1]);
+	coarse_coord(k, w->f[2], n[2], &c[2], &t[2]);
+	double s = 0;
+	for (int corner = 0; corner < 8; corner++) {
+		int32_t q[3];
+		double wt = 1;
+		for (int d = 0; d < 3; d++) {
+			int hi = (corner >> d) & 1;
+			q[d] = c[d] + hi;
+			if (q[d] >= n[d])
+				q[d] = n[d] - 1;
+			wt *= hi ? t[d] : 1.0 - t[d];
+		}
+		if (wt > 0)
+			s += wt * w->sdist[((size_t)q[2] * (size_t)n[1] + (size_t)q[1]) * (size_t)n[0] +
+					   (size_t)q[0]];
+	}
+	return (float)s;
+}
+
+/* Mean HU of the 3×3 in-plane neighbourhood of (i, j, k). */
+static double local_mean(const struct dlld_volume *ct, int32_t i, int32_t j, int32_t k)
+{
+	const int32_t *N = ct->geom.dims;
+	double s = 0;
+	int n = 0;
+	for (int32_t b = j - 1; b <= j + 1; b++)
+		for (int32_t a = i - 1; a <= i + 1; a++)
+			if (a >= 0 && b >= 0 && a < N[0] && b < N[1])
+				s += ct->hu[dlld_voxel_index(&ct->geom, a, b, k)], n++;
+	return s / n;
+}
+
+static void full_task(void *p, size_t task, int worker)
+{
+	struct full_ctx *c = p;
+	struct liver_work *w = c->w;
+	const int32_t *N = w->ct->geom.dims;
+	int32_t k = (int32_t)task;
+	(void)worker;
+	for (int32_t j = 0; j < N[1]; j++)
+		for (int32_t i = 0; i < N[0]; i++) {
+			float s = sdist_at(w, i, j, k);
+			if (s <= 0)
+				continue;
+			if (s < w->o->trim_mm) {
+				double hu = local_mean(w->ct, i, j, k);
+				if (hu < w->lo || hu > w->hi + TRIM_BRIGHT_HU)
+					continue;
+			}
+			c->m->label[dlld_voxel_index(&w->ct->geom, i, j, k)] = 1;
+		}
+}
+
+/* Fills the holes of every slice of a uint16 0/1 label map. */
+static enum dlld_status fill_slices(struct dlld_labelmap *m, struct dlld_error *err)
+{
+	struct lesion_grid g = {{m->geom.dims[0], m->geom.dims[1], 1}, {1, 1, 1}};
+	size_t nxy = (size_t)g.n[0] * (size_t)g.n[1];
+	uint8_t *s = dlld_calloc(nxy, 1, "slice", err);
+	if (!s)
+		return DLLD_STATUS_NO_MEMORY;
+	enum dlld_status st = DLLD_STATUS_OK;
+	for (int32_t k = 0; !st && k < m->geom.dims[2]; k++) {
+		uint16_t *l = m->label + (size_t)k * nxy;
+		for (size_t v = 0; v < nxy; v++)
+			s[v] = l[v] != 0;
+		st = lesion_fill_holes_2d(&g, s, err);
+		for (size_t v = 0; v < nxy; v++)
+			l[v] = s[v];
+	}
+	free(s);
+	return st;
+}
+
+enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *rep,
+			       struct dlld_labelmap *m, struct dlld_error *err)
+{
+	struct full_ctx c = {w, m};
+	dlld_pool_run(w->pool, (size_t)w->ct->geom.dims[2], full_task, &c);
+	enum dlld_status st = fill_slices(m, err);
+	size_t count = 0, n = 0;
+	dlld_geometry_voxels(&m->geom, &count);
+	for (size_t v = 0; v < count; v++)
+		n += m->label[v];
+	const double *sp = m->geom.spacing_mm;
+	rep->volume_ml = (double)n * sp[0] * sp[1] * sp[2] / 1000.0;
+	return st;
+}

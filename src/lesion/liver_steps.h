@@ -1,0 +1,39 @@
+/*
+ * lesion/liver_steps.h — the steps of the automatic liver mask
+ * (module-internal; lesion/liver.c runs them in order).
+ */
+#ifndef DLLD_LESION_LIVER_STEPS_H
+#define DLLD_LESION_LIVER_STEPS_H
+
+#include "dlld/lesion.h"
+#include "lesion/morph.h"
+
+struct liver_work {
+	const struct dlld_volume *ct;       /* borrowed */
+	const struct dlld_liver_options *o; /* borrowed */
+	struct dlld_pool *pool;             /* borrowed */
+	struct lesion_grid g;               /* the coarse grid */
+	int32_t f[3];                       /* CT voxels per coarse voxel, per axis */
+	float *hu;                          /* coarse block means [g] */
+	float *smooth;                      /* 3×3×3 median of hu [g] */
+	uint8_t *body, *lung, *right;       /* [g]; right = patient's right of the body centre */
+	uint8_t *cand;                      /* smooth inside the liver HU band [g] */
+	uint8_t *liver;                     /* the coarse liver [g] */
+	float *sdist;                       /* signed distance to the liver surface, mm, > 0 inside [g] */
+	double lo, hi;                      /* liver HU band */
+};
+
+/* Each step fills its fields of w (new arrays, freed by liver.c). */
+enum dlld_status liver_coarse_grid(struct liver_work *w, struct dlld_error *err);
+enum dlld_status liver_body_and_lung(struct liver_work *w, struct dlld_liver_report *rep,
+				     struct dlld_error *err);
+enum dlld_status liver_hu_band(struct liver_work *w, struct dlld_liver_report *rep,
+			       struct dlld_error *err);
+enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *rep,
+			      struct dlld_error *err);
+enum dlld_status liver_close(struct liver_work *w, struct dlld_error *err);
+/* Fills m (CT grid, zeroed) with the final 0/1 mask and rep->volume_ml. */
+enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *rep,
+			       struct dlld_labelmap *m, struct dlld_error *err);
+
+#endif
