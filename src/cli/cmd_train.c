@@ -227,8 +227,8 @@ int dlld_cmd_train(int argc, char **argv)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (rc == 0 && r.stopped)
-		fprintf(stderr, "dlld train: interrupted after iteration %ld; checkpoint in %s/checkpoint "
-				"(continue with --resume)\n", r.iterations, o.model_dir);
+		fprintf(stderr, "dlld train: interrupted after iteration %ld; its model and checkpoint "
+				"are in %s (continue with --resume)\n", r.iterations, o.model_dir);
 	else if (rc == 0)
 		fprintf(stderr, "dlld train: %ld iterations, loss %.4g, validation slice recall %.3f "
 				"precision %.3f; model in %s\n", r.iterations, r.last_loss, r.val_recall,

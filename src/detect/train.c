@@ -312,11 +312,12 @@ static enum dlld_status save_model(const struct trainer *t, long iterations,
 	snprintf(training, sizeof training,
 		 "{\"data\": %s, \"seed\": %llu, \"iterations\": %ld, \"batch\": %d, "
 		 "\"subdivisions\": %d, \"cases\": %zu, \"validation_cases\": %zu, "
-		 "\"positive_fraction\": %g, \"schedule\": \"%s\", \"init_weights\": %s}",
+		 "\"positive_fraction\": %g, \"schedule\": \"%s\", \"init_weights\": %s, "
+		 "\"interrupted\": %s}",
 		 desc_text ? desc_text : "\"\"", (unsigned long long)t->o->seed, iterations,
 		 t->batch * t->subdivisions, t->subdivisions, dlld_dataset_cases(t->ds),
 		 t->split.n_val_cases, t->o->positive_fraction, t->o->cosine ? "cosine" : "cfg",
-		 t->o->init_weights ? "true" : "false");
+		 t->o->init_weights ? "true" : "false", r->stopped ? "true" : "false");
 	if (isnan(r->val_recall))
 		snprintf(metrics, sizeof metrics, "{\"loss\": %.6g}", r->last_loss);
 	else
@@ -534,8 +535,8 @@ enum dlld_status dlld_train(const struct dlld_cohort *const *cohorts, size_t n_c
 	}
 	if ((st = run_loop(&t, start, total, r, err)))
 		goto done;
-	if (!r->stopped)
-		st = save_model(&t, r->iterations, r, err);
+	/* an interrupted run still leaves a usable model of its last iteration */
+	st = save_model(&t, r->iterations, r, err);
 	if (!st)
 		st = train_log_plot(o->model_dir, err);
 done:
