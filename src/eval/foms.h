@@ -30,10 +30,12 @@ struct dlld_eval_fom_table {
 	unsigned char *hr_marked;            /* [n_patients]: any mark on the case */
 };
 
-/* Fills t with reader r's table (free with dlld_eval_fom_table_free). */
+/* Fills t with reader r's table in new arrays (free with
+ * dlld_eval_fom_table_free); t borrows s. */
 enum dlld_status dlld_eval_fom_table_init(struct dlld_eval_fom_table *t,
 					  const struct dlld_eval_study *s, size_t reader,
 					  struct dlld_error *err);
+/* Frees t's arrays and zeroes t (a zeroed or partly filled t is fine). */
 void dlld_eval_fom_table_free(struct dlld_eval_fom_table *t);
 
 /* Fills fom[DLLD_EVAL_FOM_COUNT] for patient multiplicities m (NULL = all 1);

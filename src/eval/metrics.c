@@ -297,8 +297,9 @@ done:
 
 static const struct dlld_eval_kappa no_kappa = {NAN, NAN, NAN, NAN};
 
-/* Returns Fleiss' kappa of the group on binary subjects: counts[i] = raters
- * saying "yes" for subject i, of m raters. */
+/* Returns Fleiss' kappa on binary subjects, yes[i] of the m raters saying
+ * "yes" for subject i (no kappa when undefined); counts: scratch of
+ * 2 × n_subjects. */
 static struct dlld_eval_kappa binary_kappa(const long *yes, size_t n_subjects, long m,
 					   long *counts)
 {

@@ -66,6 +66,7 @@ static double plot_y(double y)
 }
 
 /* ---- SVG ------------------------------------------------------------------------ */
+/* Writes s with XML's special characters escaped. */
 static void xml_text(FILE *fp, const char *s)
 {
 	for (; *s; s++) {
@@ -79,6 +80,7 @@ static void xml_text(FILE *fp, const char *s)
 	}
 }
 
+/* Writes the grid, tick labels, frame, axis names and title. */
 static void svg_axes(FILE *fp, const struct figure *f)
 {
 	double x0 = plot_x(f, 0), x1 = plot_x(f, f->xmax), y0 = plot_y(0), y1 = plot_y(1);
@@ -104,6 +106,7 @@ static void svg_axes(FILE *fp, const struct figure *f)
 	fputs("</text>\n", fp);
 }
 
+/* Writes each reader's polyline, points and legend entry. */
 static void svg_curves(FILE *fp, const struct figure *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
@@ -129,6 +132,7 @@ static void svg_curves(FILE *fp, const struct figure *f)
 	}
 }
 
+/* Writes figure f as an SVG file at path, atomically. */
 static enum dlld_status write_svg(const struct figure *f, const char *path,
 				  struct dlld_error *err)
 {
@@ -250,8 +254,11 @@ static void png_legend(struct dlld_image *img, const struct figure *f)
 	for (int corner = 0; corner < 4; corner++) { /* TR, BR, TL, BL */
 		int x = corner < 2 ? right - w : left, y = corner % 2 ? bottom - h : top;
 		long n = curve_pixels(img, x, y, x + w, y + h);
-		if (best < 0 || n < best)
-			best = n, best_x = x, best_y = y;
+		if (best < 0 || n < best) {
+			best = n;
+			best_x = x;
+			best_y = y;
+		}
 	}
 	dlld_image_fill_rect(img, best_x, best_y, best_x + w, best_y + h, white);
 	dlld_image_rect(img, best_x, best_y, best_x + w, best_y + h, frame, 1);
@@ -263,6 +270,7 @@ static void png_legend(struct dlld_image *img, const struct figure *f)
 	}
 }
 
+/* Writes figure f as a PNG file at path, atomically. */
 static enum dlld_status write_png(const struct figure *f, const char *path,
 				  struct dlld_error *err)
 {
@@ -295,6 +303,7 @@ static void safe_name(const char *name, char *out, size_t size)
 	out[i] = '\0';
 }
 
+/* Sets f's x range and writes dir/<stem>_<kind>.{svg,png}. */
 static enum dlld_status write_figure(struct figure *f, const char *dir, const char *stem,
 				     struct dlld_error *err)
 {
@@ -333,6 +342,7 @@ static enum dlld_status write_figures(const char *dir, const char *stem, const c
 	return st;
 }
 
+/* Writes dir/curves.csv: every operating point of every reader. */
 static enum dlld_status write_points(const struct dlld_eval_result *r, const char *dir,
 				     struct dlld_error *err)
 {

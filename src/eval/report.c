@@ -56,28 +56,30 @@ static const char *reader_group(const struct report *rp, size_t r)
 	return rp->r->groups[rp->r->readers[r].group].name;
 }
 
+/* One Table 2 row: lesion sensitivity with its GEE CI, FPP. */
+static void lesion_row(const struct report *rp, const char *name, const char *group,
+		       const struct dlld_eval_proportion *sens, const struct dlld_eval_fpp *f)
+{
+	fprintf(rp->fp, "| %s | %s | ", name, group);
+	percent(rp, sens, sens->gee_logit);
+	fputs(" | ", rp->fp);
+	fpp(rp, f);
+	fputs(" |\n", rp->fp);
+}
+
 static void table2(const struct report *rp)
 {
 	const struct dlld_eval_result *r = rp->r;
 	fprintf(rp->fp, "## Table 2. Per-lesion sensitivity and false positives per patient\n\n"
 			"| Reader | Group | Sensitivity, %% (n/N) (95%% CI) | FPP (FP/N) (95%% CI) |\n"
 			"|---|---|---|---|\n");
-	for (size_t i = 0; i < r->n_readers; i++) {
-		fprintf(rp->fp, "| %s | %s | ", r->readers[i].name, reader_group(rp, i));
-		percent(rp, &r->readers[i].lesion_sensitivity, r->readers[i].lesion_sensitivity.gee_logit);
-		fputs(" | ", rp->fp);
-		fpp(rp, &r->readers[i].fpp);
-		fputs(" |\n", rp->fp);
-	}
-	for (size_t g = 0; g < r->n_groups; g++) {
-		if (r->groups[g].n_readers < 2)
-			continue;
-		fprintf(rp->fp, "| **pooled** | %s | ", r->groups[g].name);
-		percent(rp, &r->groups[g].lesion_sensitivity, r->groups[g].lesion_sensitivity.gee_logit);
-		fputs(" | ", rp->fp);
-		fpp(rp, &r->groups[g].fpp);
-		fputs(" |\n", rp->fp);
-	}
+	for (size_t i = 0; i < r->n_readers; i++)
+		lesion_row(rp, r->readers[i].name, reader_group(rp, i),
+			   &r->readers[i].lesion_sensitivity, &r->readers[i].fpp);
+	for (size_t g = 0; g < r->n_groups; g++)
+		if (r->groups[g].n_readers >= 2)
+			lesion_row(rp, "**pooled**", r->groups[g].name,
+				   &r->groups[g].lesion_sensitivity, &r->groups[g].fpp);
 	fprintf(rp->fp, "\nSensitivity CIs: logit GEE, independence, patients as clusters, robust SE. "
 			"FPP = positive non-lesion marks per patient (pooled: per reader × patient "
 			"read); CIs: Poisson log-link GEE, robust SE.\n\n");
@@ -109,6 +111,19 @@ static void table3(const struct report *rp)
 	fprintf(rp->fp, "\nSize = maximal axial diameter; 10.0 mm belongs to ≥ 10 mm. CIs as in Table 2.\n\n");
 }
 
+/* One Table 4 row: patient sensitivity, sensitivity on any mark and
+ * specificity, with logit Wald CIs (one reader) or GEE CIs (pooled). */
+static void patient_row(const struct report *rp, const char *name, const char *group,
+			const struct dlld_eval_proportion *const p[3], bool pooled)
+{
+	fprintf(rp->fp, "| %s | %s", name, group);
+	for (int i = 0; i < 3; i++) {
+		fputs(" | ", rp->fp);
+		percent(rp, p[i], pooled ? p[i]->gee_logit : p[i]->logit_wald);
+	}
+	fputs(" |\n", rp->fp);
+}
+
 static void table4(const struct report *rp)
 {
 	const struct dlld_eval_result *r = rp->r;
@@ -117,25 +132,18 @@ static void table4(const struct report *rp)
 			"|---|---|---|---|---|\n");
 	for (size_t i = 0; i < r->n_readers; i++) {
 		const struct dlld_eval_reader_result *x = &r->readers[i];
-		fprintf(rp->fp, "| %s | %s | ", x->name, reader_group(rp, i));
-		percent(rp, &x->patient_sensitivity, x->patient_sensitivity.logit_wald);
-		fputs(" | ", rp->fp);
-		percent(rp, &x->patient_sensitivity_anymark, x->patient_sensitivity_anymark.logit_wald);
-		fputs(" | ", rp->fp);
-		percent(rp, &x->patient_specificity, x->patient_specificity.logit_wald);
-		fputs(" |\n", rp->fp);
+		const struct dlld_eval_proportion *const p[3] = {
+			&x->patient_sensitivity, &x->patient_sensitivity_anymark,
+			&x->patient_specificity};
+		patient_row(rp, x->name, reader_group(rp, i), p, false);
 	}
 	for (size_t g = 0; g < r->n_groups; g++) {
 		const struct dlld_eval_group_result *x = &r->groups[g];
-		if (x->n_readers < 2)
-			continue;
-		fprintf(rp->fp, "| **pooled** | %s | ", x->name);
-		percent(rp, &x->patient_sensitivity, x->patient_sensitivity.gee_logit);
-		fputs(" | ", rp->fp);
-		percent(rp, &x->patient_sensitivity_anymark, x->patient_sensitivity_anymark.gee_logit);
-		fputs(" | ", rp->fp);
-		percent(rp, &x->patient_specificity, x->patient_specificity.gee_logit);
-		fputs(" |\n", rp->fp);
+		const struct dlld_eval_proportion *const p[3] = {
+			&x->patient_sensitivity, &x->patient_sensitivity_anymark,
+			&x->patient_specificity};
+		if (x->n_readers >= 2)
+			patient_row(rp, "**pooled**", x->name, p, true);
 	}
 	fprintf(rp->fp, "\nSensitivity: diseased patients with ≥ 1 positive mark on a target lesion "
 			"(or any positive mark). Specificity: normal patients without a positive mark. "

@@ -27,30 +27,33 @@ struct dlld_eval_resamples {
 	size_t *index; /* [replicates][n_patients] */
 };
 
-/* Fills rs with B stratified resamples drawn from seed (replicate b uses RNG
- * stream b, so the draw does not depend on the thread count). */
+/* Fills rs with a new table of B stratified resamples drawn from seed
+ * (replicate b uses RNG stream b, so the draw does not depend on the thread
+ * count); free it with dlld_eval_resamples_free. */
 enum dlld_status dlld_eval_resamples_draw(const struct dlld_eval_study *s, size_t replicates,
 					  uint64_t seed, struct dlld_eval_resamples *rs,
 					  struct dlld_error *err);
-/* Fills rs from a --bootstrap-indices CSV (replicate,slot1..slotK of patient
- * ids, normal patients first); errors name file:line. */
+/* Fills rs with a new table read from a --bootstrap-indices CSV
+ * (replicate,slot1..slotK of patient ids, normal patients first); errors
+ * name file:line and leave rs empty. */
 enum dlld_status dlld_eval_resamples_read(const struct dlld_eval_study *s, const char *path,
 					  struct dlld_eval_resamples *rs,
 					  struct dlld_error *err);
+/* Frees rs's table and zeroes rs (an empty rs is fine). */
 void dlld_eval_resamples_free(struct dlld_eval_resamples *rs);
 
-/* Replicate values: theta[(b * n_readers + r) * 2 + f], f = 0 AFROC, 1 wAFROC,
- * computed with the pool (new array in *theta, free()). */
+/* Fills *theta with a new array (free()) of the replicate values
+ * theta[(b * n_readers + r) * 2 + f], f = 0 AFROC, 1 wAFROC, computed on the
+ * pool; borrows the tables and resamples. */
 enum dlld_status dlld_eval_bootstrap_foms(const struct dlld_eval_fom_table *tables,
 					  size_t n_readers,
 					  const struct dlld_eval_resamples *rs,
 					  struct dlld_pool *pool, double **theta,
 					  struct dlld_error *err);
-/* Fills result's per-reader bootstrap summaries and comparisons' differences
- * from the replicate values. scratch: rs->replicates doubles. */
+/* Fills res's per-reader bootstrap summaries and comparisons' differences
+ * from the replicate values theta; v: scratch of `replicates` doubles. */
 void dlld_eval_bootstrap_summarize(const struct dlld_eval_study *s, const double *theta,
-				   size_t replicates, double *scratch,
-				   struct dlld_eval_result *result);
+				   size_t replicates, double *v, struct dlld_eval_result *res);
 
 /* Returns the type-7 quantile (R's default) of sorted[0..n); NaN when n = 0. */
 double dlld_eval_quantile7(const double *sorted, size_t n, double prob);

@@ -58,6 +58,7 @@ struct loader {
 	struct dlld_error *err;
 };
 
+/* Returns malformed (file:line) when the cell is empty. */
 static enum dlld_status nonempty(const struct dlld_csv *csv, size_t row, int col,
 				 const char *what, struct dlld_error *err)
 {
@@ -67,6 +68,7 @@ static enum dlld_status nonempty(const struct dlld_csv *csv, size_t row, int col
 	return DLLD_STATUS_OK;
 }
 
+/* Fills *out from a 0/1 cell; anything else is malformed. */
 static enum dlld_status read_flag(const struct dlld_csv *csv, size_t row, int col,
 				  const char *what, bool *out, struct dlld_error *err)
 {
@@ -81,6 +83,7 @@ static enum dlld_status read_flag(const struct dlld_csv *csv, size_t row, int co
 	return DLLD_STATUS_OK;
 }
 
+/* Fills *out from a finite number cell; anything else is malformed. */
 static enum dlld_status read_finite(const struct dlld_csv *csv, size_t row, int col,
 				    const char *what, double *out, struct dlld_error *err)
 {
@@ -92,6 +95,8 @@ static enum dlld_status read_finite(const struct dlld_csv *csv, size_t row, int 
 	return st;
 }
 
+/* Fills the study's patients (owned ids), the normal/diseased lists and the
+ * sorted id index from cases.csv; a repeated id is inconsistent. */
 static enum dlld_status load_cases(struct loader *ld, const struct dlld_csv *csv)
 {
 	struct dlld_eval_study *s = ld->s;
@@ -235,6 +240,7 @@ static enum dlld_status place_lesions(struct loader *ld, const struct dlld_csv *
 	return st;
 }
 
+/* Fills the study's lesions from lesions.csv (see place_lesions). */
 static enum dlld_status load_lesions(struct loader *ld, const struct dlld_csv *csv)
 {
 	struct dlld_eval_study *s = ld->s;
@@ -274,6 +280,7 @@ static size_t group_of(struct dlld_eval_study *s, const char *name, struct dlld_
 	return s->n_groups++;
 }
 
+/* Fills each group's new list of its readers, readers.csv order. */
 static enum dlld_status fill_groups(struct dlld_eval_study *s, struct dlld_error *err)
 {
 	for (size_t g = 0; g < s->n_groups; g++) {
@@ -288,6 +295,7 @@ static enum dlld_status fill_groups(struct dlld_eval_study *s, struct dlld_error
 	return DLLD_STATUS_OK;
 }
 
+/* Fills the study's readers (owned names) and groups from readers.csv. */
 static enum dlld_status load_readers(struct loader *ld, const struct dlld_csv *csv)
 {
 	struct dlld_eval_study *s = ld->s;
@@ -336,6 +344,8 @@ struct mark {
 	bool positive;
 };
 
+/* Fills *m from marks row `row` (col: reader, patient_id, lesion_id, rating,
+ * positive or -1); an unknown reader, patient or lesion is inconsistent. */
 static enum dlld_status parse_mark(struct loader *ld, const struct dlld_csv *csv, size_t row,
 				   const int col[5], struct mark *m)
 {
@@ -368,6 +378,8 @@ static enum dlld_status parse_mark(struct loader *ld, const struct dlld_csv *csv
 	return DLLD_STATUS_OK;
 }
 
+/* Adds m to the dense tables of study.h (duplicates collapse as the file
+ * comment says); an NL rating goes to its reader's next nl_ratings slot. */
 static void add_mark(struct dlld_eval_study *s, const struct mark *m)
 {
 	if (m->lesion != (size_t)-1) {
@@ -389,6 +401,7 @@ static void add_mark(struct dlld_eval_study *s, const struct mark *m)
 	s->nl_ratings[s->nl_first[m->reader + 1]++] = m->rating;
 }
 
+/* Allocates the dense rating tables for n_marks marks, unmarked = -INFINITY. */
 static enum dlld_status alloc_ratings(struct dlld_eval_study *s, size_t n_marks,
 				      struct dlld_error *err)
 {
@@ -413,6 +426,8 @@ static enum dlld_status alloc_ratings(struct dlld_eval_study *s, size_t n_marks,
 	return DLLD_STATUS_OK;
 }
 
+/* Fills the rating tables from marks.csv: parses every row first, then lays
+ * out the NL offsets and adds the marks. */
 static enum dlld_status load_marks(struct loader *ld, const struct dlld_csv *csv)
 {
 	struct dlld_eval_study *s = ld->s;
@@ -468,6 +483,7 @@ size_t dlld_eval_study_find_patient(const struct dlld_eval_study *s, const char 
 
 typedef enum dlld_status (*table_loader)(struct loader *ld, const struct dlld_csv *csv);
 
+/* Reads the CSV at path and hands it to fn; returns fn's status. */
 static enum dlld_status load_table(struct loader *ld, const char *path, table_loader fn)
 {
 	struct dlld_csv *csv = NULL;
