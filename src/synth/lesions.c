@@ -89,7 +89,7 @@ static void lesion_design(struct synth_object *o, const struct synth_anatomy *a,
 	struct synth_lesion *l = &o->u.lesion;
 	float lobe = cls == DLLD_SYNTH_CLASS_CYST ? 0.02f
 		     : (cls == DLLD_SYNTH_CLASS_METASTASIS ? 0.10f : 0.06f);
-	float stretch = cls == DLLD_SYNTH_CLASS_CYST ? 0.08f : 0.18f, sum = 0.0f;
+	float stretch = cls == DLLD_SYNTH_CLASS_CYST ? 0.08f : 0.18f;
 
 	l->cls = cls;
 	for (int k = 0; k < 3; k++)
@@ -103,11 +103,10 @@ static void lesion_design(struct synth_object *o, const struct synth_anatomy *a,
 			l->lobe_freq[k][i] = f * dir[i] / n;
 		l->lobe_amp[k] = lobe * uni(rng, 0.4, 1.0);
 		l->lobe_phase[k] = uni(rng, 0, 6.2831853);
-		sum += l->lobe_amp[k];
 	}
-	/* the planned size is the maximal axial diameter */
-	l->radius_mm = (float)(0.5 * diameter_mm) / (1.0f + 0.6f * sum) /
-		       fmaxf(l->axis[0], l->axis[1]);
+	/* the planned size is the maximal axial diameter: the longer in-plane
+	 * axis (the lobulations add about as much as the sampling loses) */
+	l->radius_mm = (float)(0.5 * diameter_mm) / fmaxf(l->axis[0], l->axis[1]);
 	l->texture_seed = dlld_rng_u64(rng);
 	o->label = 0;
 	switch (cls) {
