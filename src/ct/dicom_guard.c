@@ -166,6 +166,11 @@ static bool walk(struct walker *w, long long at, long long end, enum syntax sx, 
 			return false;
 		at = next;
 	}
+	if (at < end && end - at < 12 && end == w->size) {
+		snprintf(w->reason, w->reason_size,
+			 "file ends inside an element header at offset %lld (truncated)", at);
+		return false;
+	}
 	*after = at;
 	return true;
 }
@@ -202,8 +207,8 @@ static bool read_meta(struct walker *w, enum syntax *sx, long long *start)
 				break;
 			at = e.value_at + e.length;
 		}
-		if (at < w->size && w->size - at < 8)
-			at = -2; /* cut inside an element header */
+		if (at == 132 || (at < w->size && w->size - at < 8))
+			at = -2; /* no meta group, or cut inside an element header */
 		if (!strcmp(ts, "1.2.840.10008.1.2"))
 			*sx = SYNTAX_IMPLICIT_LE;
 		else if (!strcmp(ts, "1.2.840.10008.1.2.2"))
@@ -233,7 +238,8 @@ enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, siz
 		w.size = ftello(w.fp);
 	dicm = read_meta(&w, &sx, &start);
 	if (start == -2) {
-		snprintf(reason, reason_size, "file ends inside the file meta information (truncated)");
+		snprintf(reason, reason_size,
+			 "file meta information missing or cut short after DICM (truncated)");
 		ok = false;
 	} else if (start == -3) {
 		ok = false; /* a meta element too long for the file; reason filled */
