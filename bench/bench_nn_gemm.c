@@ -44,7 +44,7 @@ static const struct shape shapes[] = {
 	{"square 512", false, false, 512, 512, 512},
 	{"square 1536", false, false, 1536, 1536, 1536},
 	{"conv0 3x3 3->32 @416", false, false, 32, 173056, 27},
-	{"conv1 3x3/2 32->64", false, false, 64, 43264, 288},
+	{"conv1 3x3/2 32->64 @416", false, false, 64, 43264, 288},
 	{"conv 1x1 64->32 @208", false, false, 32, 43264, 64},
 	{"conv 3x3 128->256 @52", false, false, 256, 2704, 1152},
 	{"conv 3x3 512->1024 @13", false, false, 1024, 169, 4608},

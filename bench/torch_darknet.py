@@ -223,7 +223,9 @@ def main():
     cpu_ms = (time.process_time() - cpu0) / (a.reps + 1) * 1e3
     ms = statistics.median(times) * 1e3
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f'torch-{a.mode}\t{name}\t{a.size}\t{batch}\t{ms:.1f}\t{ms / batch:.1f}\t{rss:.0f}\t{bflops:.3f}\t{(3 if a.mode == 'train' else 1) * bflops * batch / (ms / 1e3):.1f}\t\t{cpu_ms:.1f}')
+    gflops = (3 if a.mode == 'train' else 1) * bflops * batch / (ms / 1e3)
+    print(f'torch-{a.mode}\t{name}\t{a.size}\t{batch}\t{ms:.1f}\t{ms / batch:.1f}\t{rss:.0f}'
+          f'\t{bflops:.3f}\t{gflops:.1f}\t\t{cpu_ms:.1f}')
 
 
 if __name__ == '__main__':
