@@ -165,8 +165,8 @@ struct dlld_match_result {
  * patient has lesions.nii.gz) or within L's radius of its centroid (table
  * only); marks on other lesions or on none are non-lesion localisations.
  * Several marks of one reader on one lesion collapse to the highest rating.
- * Returns a new array in *out (free()) of *n_out results: lesion marks first
- * per reader and patient in input order. Errors: a mark of an unknown
+ * Returns a new array in *out (free()) of *n_out results: patients in
+ * cohort order, each patient's marks in input order. Errors: a mark of an unknown
  * patient (4), unreadable masks (2/3), a mask grid that disagrees with the
  * mask's labels (4). */
 enum dlld_status dlld_match(const struct dlld_cohort *cohort, const struct dlld_match_mark *marks,

@@ -28,6 +28,7 @@ int dlld_cmd_synth(int argc, char **argv);
 int dlld_cmd_net(int argc, char **argv);
 int dlld_cmd_train(int argc, char **argv);
 int dlld_cmd_eval(int argc, char **argv);
+int dlld_cmd_match(int argc, char **argv);
 
 
 /* Installs the stderr log sink and, unless quiet or stderr is not a

@@ -7,6 +7,7 @@ const struct dlld_command dlld_commands[] = {
 	{"synth", "synthetic portal-venous CT cohort with ground truth", dlld_cmd_synth},
 	{"net", "neural-network engine: cfg summary, forward pass, weights", dlld_cmd_net},
 	{"train", "train the detector on cohorts, write a model directory", dlld_cmd_train},
+	{"match", "detections or readers' marks → lesion marks (LL/NL) for dlld eval", dlld_cmd_match},
 	{"eval", "reader-study statistics: sensitivity, FPP, AFROC, bootstrap, GEE, kappa", dlld_cmd_eval},
 	{NULL, NULL, NULL},
 };
