@@ -158,6 +158,12 @@ enum dlld_status dlld_net_save_weights(const struct dlld_network *net, const cha
  * uniform ±sqrt(6/fan_in), biases and batch-norm shifts ±0.1, scales in
  * [0.5, 1.5], rolling means ±0.1, rolling variances in [0.5, 1.5]. */
 void dlld_net_init_weights(struct dlld_network *net, uint64_t seed);
+/* Sets every batch norm's rolling mean and (biased) variance + 0.01 to the
+ * statistics of `input` in one forward pass, layer after layer, so random
+ * weights of a deep network (yolov3) stay well scaled in inference; used by
+ * the darknet comparison. No-op on a folded network. Borrows input. */
+void dlld_net_calibrate_batchnorm(struct dlld_network *net, struct dlld_pool *pool,
+				  const float *input);
 /* Images seen in training (the .weights header's `seen`). */
 uint64_t dlld_net_seen(const struct dlld_network *net);
 void dlld_net_set_seen(struct dlld_network *net, uint64_t seen);

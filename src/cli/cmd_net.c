@@ -11,7 +11,7 @@
 static const char net_help[] =
 	"usage: dlld net info CFG [--width W] [--height H] [--channels C] [--batch N] [--params]\n"
 	"       dlld net forward --cfg CFG --weights W --input IN.f32 -o OUT.f32 [options]\n"
-	"       dlld net init --cfg CFG -o WEIGHTS [--seed S] [--format darknet|dlld]\n"
+	"       dlld net init --cfg CFG -o WEIGHTS [--seed S] [--input IN.f32] [--format darknet|dlld]\n"
 	"       dlld net convert --cfg CFG --weights W -o WEIGHTS --format darknet|dlld\n"
 	"\n"
 	"info     prints the layers as darknet does (index, kind, filters, size/stride,\n"
@@ -22,7 +22,8 @@ static const char net_help[] =
 	"         output, one after the other in layer order, to OUT.f32 (--all-layers:\n"
 	"         every layer's). Prints one line per tensor written: layer, kind,\n"
 	"         NxCxHxW, float offset.\n"
-	"init     writes random weights (docs/nn.md: dlld_net_init_weights).\n"
+	"init     writes random weights (docs/nn.md: dlld_net_init_weights); with\n"
+	"         --input, batch norm statistics are set from that input.\n"
 	"convert  rewrites weights in another format. Weights are read in either\n"
 	"         format (recognised by content).\n"
 	"\n"
@@ -275,6 +276,18 @@ out:
 	return code;
 }
 
+/* init --input: batch norm statistics from that input. Returns the exit code. */
+static int calibrate(struct dlld_network *net, const char *path, struct dlld_error *err)
+{
+	float *input = NULL;
+
+	if (read_input(path, dlld_shape_count(dlld_net_input_shape(net)), &input, err))
+		return dlld_cli_fail(err);
+	dlld_net_calibrate_batchnorm(net, NULL, input);
+	dlld_free_aligned(input);
+	return 0;
+}
+
 /* init (random) and convert (load, then save in a->format). */
 static int net_write_weights(struct net_args *a, bool random)
 {
@@ -296,6 +309,8 @@ static int net_write_weights(struct net_args *a, bool random)
 		code = dlld_cli_fail(&err);
 	if (!code && random)
 		dlld_net_init_weights(net, a->seed);
+	if (!code && random && a->input)
+		code = calibrate(net, a->input, &err);
 	if (!code && !random && dlld_net_load_weights(net, a->weights, 0, &err))
 		code = dlld_cli_fail(&err);
 	if (!code && dlld_net_save_weights(net, a->output, a->format, &err))

@@ -160,7 +160,8 @@ static void conv_gemm(struct dlld_layer *l, const struct dlld_run *run, bool fus
 
 struct channel_job {
 	struct dlld_layer *l;
-	bool train;   /* batch norm on batch statistics */
+	bool train;     /* batch norm on batch statistics, kept for backward */
+	bool calibrate; /* rolling statistics := this batch's, then normalize */
 };
 
 /* Channel f's batch mean and biased standard deviation of l->output. */
@@ -194,11 +195,16 @@ static void batch_norm_channel(void *ctx, size_t task, int worker)
 	size_t count = plane * (size_t)l->out.n;
 	float scale = l->params[P_SCALES].data[f], shift = l->params[P_BIASES].data[f];
 	float *rmean = l->params[P_MEAN].data, *rvar = l->params[P_VARIANCE].data;
-	float *x_hat = j->train ? l->state : NULL;
+	float *x_hat = j->train && !j->calibrate ? l->state : NULL;
 	float mu = rmean[f], sigma = sqrtf(rvar[f]);
 
 	(void)worker;
-	if (j->train) {
+	if (j->calibrate) { /* + 0.01: near-constant channels must not amplify rounding */
+		batch_statistics(l, f, &mu, &sigma);
+		rmean[f] = mu;
+		rvar[f] = sigma * sigma + 1e-2f;
+		sigma = sqrtf(rvar[f]);
+	} else if (j->train) {
 		float *mean = l->state + dlld_shape_count(l->out), *sig = mean + n;
 		batch_statistics(l, f, &mean[f], &sig[f]);
 		mu = mean[f];
@@ -224,7 +230,7 @@ static void batch_norm_channel(void *ctx, size_t task, int worker)
 static void conv_forward(struct dlld_layer *l, const struct dlld_run *run)
 {
 	bool bn = l->u.conv.batch_normalize && !l->u.conv.folded;
-	struct channel_job j = {l, run->train && l->state};
+	struct channel_job j = {l, run->train && l->state, run->calibrate};
 
 	conv_gemm(l, run, !bn);
 	if (bn)
@@ -330,7 +336,7 @@ static void conv_backward_gemm(struct dlld_layer *l, const struct dlld_run *run)
 
 static void conv_backward(struct dlld_layer *l, const struct dlld_run *run)
 {
-	struct channel_job j = {l, run->train && l->state};
+	struct channel_job j = {l, run->train && l->state, false};
 
 	dlld_layer_parallel(run->pool, (size_t)l->out.c, backward_channel, &j);
 	conv_backward_gemm(l, run);

@@ -117,6 +117,7 @@ struct dlld_run {
 	struct dlld_pool *pool;             /* may be NULL */
 	float *workspace;                   /* max workspace_floats of all layers */
 	bool train;                         /* batch norm on batch statistics */
+	bool calibrate;                     /* batch norm: rolling := batch statistics */
 };
 
 /* Value types of cfg keys. */

@@ -145,9 +145,11 @@ static void bind_input(struct dlld_network *net, const float *input, float *inpu
 	}
 }
 
-void dlld_net_forward(struct dlld_network *net, struct dlld_pool *pool, const float *input)
+/* The forward loop; `calibrate` sets the batch norms' rolling statistics. */
+static void forward(struct dlld_network *net, struct dlld_pool *pool, const float *input,
+		    bool calibrate)
 {
-	struct dlld_run run = {pool, net->workspace, net->train};
+	struct dlld_run run = {pool, net->workspace, net->train, calibrate};
 
 	bind_input(net, input, NULL, false);
 	for (int i = 0; i < net->n_layers; i++) {
@@ -155,6 +157,18 @@ void dlld_net_forward(struct dlld_network *net, struct dlld_pool *pool, const fl
 		if (!l->output_is_alias && !l->output_is_concat)
 			l->ops->forward(l, &run);
 	}
+}
+
+void dlld_net_forward(struct dlld_network *net, struct dlld_pool *pool, const float *input)
+{
+	forward(net, pool, input, false);
+}
+
+void dlld_net_calibrate_batchnorm(struct dlld_network *net, struct dlld_pool *pool,
+				  const float *input)
+{
+	if (!net->folded)
+		forward(net, pool, input, true);
 }
 
 const float *dlld_net_output(const struct dlld_network *net, int i, struct dlld_shape *shape)
@@ -177,7 +191,7 @@ void dlld_net_zero_deltas(struct dlld_network *net)
 
 void dlld_net_backward(struct dlld_network *net, struct dlld_pool *pool, float *input_delta)
 {
-	struct dlld_run run = {pool, net->workspace, net->train};
+	struct dlld_run run = {pool, net->workspace, net->train, false};
 
 	if (!net->training)
 		return;
