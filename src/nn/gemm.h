@@ -7,16 +7,26 @@
  * C), so one binary is fast everywhere with no environment variable. Work is
  * split over blocks of rows and columns of C, never over K, and the blocking
  * does not depend on the thread count: results are bitwise identical for 1
- * and N threads. Nothing here allocates: the packing buffers live on the
- * stack of whichever thread runs a block (under 1 MiB).
+ * and N threads.
+ *
+ * Memory: op(A) (and, when several tasks share columns, op(B)) is packed once
+ * per call into a buffer of the calling thread that grows to the largest
+ * matrix seen and is freed when that thread exits; so after the first call
+ * of each size nothing is allocated (with pre-packed A, never). Per-task
+ * packing buffers live on the stack of the thread running the task (632 KiB).
+ * If the buffer cannot grow, tasks pack their own blocks instead (slower,
+ * same results): these functions cannot fail.
  *
  * Convolution (darknet layout): weights W[out_c × c·size·size] as A, the
  * im2col matrix [c·size·size × out_h·out_w] as B, the output [out_c ×
  * out_h·out_w] as C. A 1×1 stride-1 convolution needs no im2col: B is the
  * input itself (k = c, n = h·w, ldb = h·w). The per-channel bias and the
  * activation are applied while each C tile is still in registers:
- * dlld_gemm_bias_act. Weights used for many forwards can be packed once
- * (dlld_gemm_pack_a) and reused: dlld_gemm_packed_bias_act.
+ * dlld_gemm_bias_act. Better still, dlld_gemm_conv_bias_act packs B straight
+ * from the image (no im2col buffer at all). Weights used for many forwards
+ * can be packed once (dlld_gemm_pack_a) and reused. A mini-batch of images
+ * sharing the weights is one call (dlld_gemm_args.batch): A packed once.
+ * docs/perf.md has the design and the measurements.
  */
 #ifndef DLLD_NN_GEMM_H
 #define DLLD_NN_GEMM_H
