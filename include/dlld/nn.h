@@ -187,7 +187,10 @@ void dlld_net_set_train(struct dlld_network *net, bool train);
 /* Runs the network on input (dlld_net_input_shape floats, NCHW). pool may be
  * NULL; results are identical for any thread count. Borrows input. */
 void dlld_net_forward(struct dlld_network *net, struct dlld_pool *pool, const float *input);
-/* Borrows layer i's output of the last forward; fills *shape if not NULL. */
+/* Borrows layer i's output of the last forward; fills *shape if not NULL.
+ * Inference networks reuse the memory of outputs no later layer reads: there
+ * only the yolo layers' and the last layer's outputs stay valid after the
+ * forward (all do with opts.training or opts.keep_outputs). */
 const float *dlld_net_output(const struct dlld_network *net, int i, struct dlld_shape *shape);
 
 /* Training networks only (else NULL / no-op). */
