@@ -8,6 +8,7 @@ const struct dlld_command dlld_commands[] = {
 	{"net", "neural-network engine: cfg summary, forward pass, weights", dlld_cmd_net},
 	{"train", "train the detector on cohorts, write a model directory", dlld_cmd_train},
 	{"match", "detections or readers' marks → lesion marks (LL/NL) for dlld eval", dlld_cmd_match},
+	{"detect", "CT studies -> liver lesions: CSV, JSON, overlays, liver mask", dlld_cmd_detect},
 	{"eval", "reader-study statistics: sensitivity, FPP, AFROC, bootstrap, GEE, kappa", dlld_cmd_eval},
 	{NULL, NULL, NULL},
 };
