@@ -5,14 +5,16 @@
  * window of output (oy, ox) starts at (oy·stride − padding/2, ox·stride −
  * padding/2) and positions outside the input are ignored (−∞). So yolov3-
  * tiny's size 2 stride 1 keeps 13×13 by looking one pixel right and down.
- * The first maximum in row-major window order wins; backward recomputes it
- * (no index buffer) and routes the whole delta there.
+ * The first maximum in row-major window order wins; training networks keep
+ * its index (state: one uint32 per output, stored in a float slot) and
+ * backward routes the whole delta there.
  *   in  [n × c × h × w]   out [n × c × out_h × out_w]
  */
 #include "nn/layer.h"
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #define KEY(name, field, lo, hi) \
 	{name, DLLD_CFG_TYPE_INT, offsetof(struct dlld_layer, u.maxpool.field), 0, 0, lo, hi}
@@ -53,6 +55,8 @@ static enum dlld_status maxpool_plan(struct dlld_layer *l, const struct dlld_pla
 		return dlld_error_set_line(err, DLLD_STATUS_INCONSISTENT, p->file, l->line,
 					   "padding=%d leaves windows outside the input",
 					   m->padding);
+	if (p->training)
+		l->state_floats = dlld_shape_count(l->out);
 	return DLLD_STATUS_OK;
 }
 
@@ -62,34 +66,11 @@ static void maxpool_init(struct dlld_layer *l, struct dlld_rng *rng)
 	(void)rng;
 }
 
-/* Returns the offset in plane `x` (h × w) of the first maximum of the
- * window at (oy, ox), clipped to the input. */
-static size_t window_argmax(const struct dlld_layer *l, const float *x, int oy, int ox)
-{
-	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
-	int y0 = oy * m->stride - m->padding / 2, x0 = ox * m->stride - m->padding / 2;
-	int ylo = y0 < 0 ? 0 : y0, yhi = y0 + m->size < l->in.h ? y0 + m->size : l->in.h;
-	int xlo = x0 < 0 ? 0 : x0, xhi = x0 + m->size < l->in.w ? x0 + m->size : l->in.w;
-	size_t arg = (size_t)ylo * (size_t)l->in.w + (size_t)xlo;
-
-	for (int y = ylo; y < yhi; y++)
-		for (int xx = xlo; xx < xhi; xx++) {
-			size_t at = (size_t)y * (size_t)l->in.w + (size_t)xx;
-			if (x[at] > x[arg])
-				arg = at;
-		}
-	return arg;
-}
-
-struct job {
-	struct dlld_layer *l;
-};
-
 /* One channel plane of every image: task = b·c + ch. The window is clipped
- * to the input first; the value equals x[window_argmax(...)]. */
+ * to the input first. */
 static void forward_plane(void *ctx, size_t task, int worker)
 {
-	struct dlld_layer *l = ((struct job *)ctx)->l;
+	struct dlld_layer *l = ctx;
 	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
 	const float *x = l->src[0] + task * dlld_shape_plane(l->in);
 	float *y = l->output + task * dlld_shape_plane(l->out);
@@ -114,33 +95,61 @@ static void forward_plane(void *ctx, size_t task, int worker)
 	}
 }
 
-static void backward_plane(void *ctx, size_t task, int worker)
+/* Training: as forward_plane, keeping the index of each window's first
+ * maximum (row-major) in l->state. */
+static void forward_plane_train(void *ctx, size_t task, int worker)
 {
-	struct dlld_layer *l = ((struct job *)ctx)->l;
+	struct dlld_layer *l = ctx;
+	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
 	const float *x = l->src[0] + task * dlld_shape_plane(l->in);
-	float *dx = l->src_delta[0] + task * dlld_shape_plane(l->in);
-	const float *dy = l->delta + task * dlld_shape_plane(l->out);
+	float *y = l->output + task * dlld_shape_plane(l->out);
+	float *index = l->state + task * dlld_shape_plane(l->out);
+	int off = m->padding / 2, w = l->in.w;
 
 	(void)worker;
-	for (int oy = 0; oy < l->out.h; oy++)
-		for (int ox = 0; ox < l->out.w; ox++)
-			dx[window_argmax(l, x, oy, ox)] += dy[oy * l->out.w + ox];
+	for (int oy = 0; oy < l->out.h; oy++) {
+		int y0 = oy * m->stride - off;
+		int ylo = y0 < 0 ? 0 : y0, yhi = y0 + m->size < l->in.h ? y0 + m->size : l->in.h;
+		for (int ox = 0; ox < l->out.w; ox++) {
+			int x0 = ox * m->stride - off;
+			int xlo = x0 < 0 ? 0 : x0, xhi = x0 + m->size < w ? x0 + m->size : w;
+			int arg = ylo * w + xlo;
+			for (int yy = ylo; yy < yhi; yy++)
+				for (int xx = xlo; xx < xhi; xx++)
+					arg = x[yy * w + xx] > x[arg] ? yy * w + xx : arg;
+			uint32_t u = (uint32_t)arg;
+			y[oy * l->out.w + ox] = x[arg];
+			memcpy(&index[oy * l->out.w + ox], &u, sizeof u);
+		}
+	}
+}
+
+static void backward_plane(void *ctx, size_t task, int worker)
+{
+	struct dlld_layer *l = ctx;
+	float *dx = l->src_delta[0] + task * dlld_shape_plane(l->in);
+	const float *dy = l->delta + task * dlld_shape_plane(l->out);
+	const float *index = l->state + task * dlld_shape_plane(l->out);
+
+	(void)worker;
+	for (size_t o = 0; o < dlld_shape_plane(l->out); o++) {
+		uint32_t arg;
+		memcpy(&arg, &index[o], sizeof arg);
+		dx[arg] += dy[o];
+	}
 }
 
 static void maxpool_forward(struct dlld_layer *l, const struct dlld_run *run)
 {
-	struct job j = {l};
-
-	dlld_layer_parallel(run->pool, (size_t)l->in.n * (size_t)l->in.c, forward_plane, &j);
+	dlld_layer_parallel(run->pool, (size_t)l->in.n * (size_t)l->in.c,
+			    l->state ? forward_plane_train : forward_plane, l);
 }
 
 static void maxpool_backward(struct dlld_layer *l, const struct dlld_run *run)
 {
-	struct job j = {l};
-
 	if (l->src_delta[0])
 		dlld_layer_parallel(run->pool, (size_t)l->in.n * (size_t)l->in.c, backward_plane,
-				    &j);
+				    l);
 }
 
 static void maxpool_describe(const struct dlld_layer *l, char *buf, size_t size)
