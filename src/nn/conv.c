@@ -105,6 +105,9 @@ static enum dlld_status conv_plan(struct dlld_layer *l, const struct dlld_plan *
 			l->state_floats = dlld_shape_count(l->out) + 2 * n;
 	}
 	dlld_plan_add_param(l, "weights", n * k, true, true);
+	weights(l)->ndim = 4;
+	memcpy(weights(l)->dims, (int[4]){c->filters, l->in.c / c->groups, c->size, c->size},
+	       sizeof weights(l)->dims);
 	/* forward packs im2col panels straight from the image; backward needs
 	 * the column matrix (for ∂W) and then its gradient, in turn */
 	l->workspace_floats = is_pointwise(l) || !p->training ? 0 : k * plane;

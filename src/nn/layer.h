@@ -27,6 +27,8 @@ struct dlld_param {
 	float *velocity;   /* SGD momentum buffer; NULL unless training and learnable */
 	bool learnable;    /* false for batch-norm rolling statistics */
 	bool decay;        /* weight decay applies (convolution weights) */
+	int ndim;          /* shape, for DLLD weight files: [count] unless set */
+	int dims[4];
 };
 
 /* [convolutional] */

@@ -93,7 +93,7 @@ void dlld_plan_add_param(struct dlld_layer *l, const char *what, size_t count, b
 			 bool decay)
 {
 	l->params[l->n_params++] = (struct dlld_param){what, count, NULL, NULL, NULL, learnable,
-						       decay};
+						       decay, 1, {(int)count, 0, 0, 0}};
 }
 
 /* Reads [net] and applies the overrides. */

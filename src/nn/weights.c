@@ -154,10 +154,13 @@ static enum dlld_status load_one(struct dlld_network *net, struct dlld_tensor_re
 					    r->offset, "no such parameter in this network");
 	if (layer >= limit)
 		return dlld_tensor_reader_skip(r, t->count, err);
-	if (t->count != p->count)
+	bool same_shape = t->ndim == p->ndim;
+	for (int d = 0; same_shape && d < p->ndim; d++)
+		same_shape = t->dims[d] == (uint64_t)p->dims[d];
+	if (t->count != p->count || (t->ndim > 1 && !same_shape))
 		return dlld_error_set_where(err, DLLD_STATUS_INCONSISTENT, r->path, t->name,
-					    r->offset, "%zu values, the network has %zu", t->count,
-					    p->count);
+					    r->offset, "%zu values (%d dims), the network has %zu (%d dims)",
+					    t->count, t->ndim, p->count, p->ndim);
 	(*loaded)++;
 	return dlld_tensor_reader_data(r, p->data, p->count, err);
 }
@@ -201,8 +204,9 @@ static enum dlld_status save_dlld(const struct dlld_network *net, const char *pa
 		const struct dlld_param *p =
 			&net->layers[net->params[j].layer].params[net->params[j].slot];
 		snprintf(t[j].name, sizeof t[j].name, "%d.%s", net->params[j].layer, p->what);
-		t[j].ndim = 1;
-		t[j].dims[0] = p->count;
+		t[j].ndim = p->ndim;
+		for (int d = 0; d < p->ndim; d++)
+			t[j].dims[d] = (uint64_t)p->dims[d];
 		t[j].count = p->count;
 		t[j].data = p->data;
 	}

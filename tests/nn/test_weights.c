@@ -76,6 +76,17 @@ static void test_round_trips(void)
 	CHECK(same_params(a, c, 99));
 	CHECK_INT_EQ(dlld_net_seen(b), 123456789012ull);
 	CHECK_INT_EQ(dlld_net_seen(c), 123456789012ull);
+	/* DLLD file: named tensors with their shapes */
+	struct dlld_tensorfile *tf = NULL;
+	CHECK_INT_EQ(dlld_tensorfile_read(dl, &tf, &err), 0);
+	if (tf) {
+		const struct dlld_tensor *w = dlld_tensorfile_find(tf, "0.weights");
+		CHECK(w && w->ndim == 4 && w->dims[0] == 4 && w->dims[1] == 3 && w->dims[3] == 3);
+		CHECK(dlld_tensorfile_find(tf, "0.rolling_variance") != NULL);
+		CHECK_INT_EQ(tf->seen, 123456789012ull);
+		CHECK_INT_EQ(tf->n, 7);
+	}
+	dlld_tensorfile_destroy(tf);
 	/* darknet layout: 20-byte header then the floats */
 	char *data = NULL;
 	size_t size = 0;
