@@ -210,6 +210,21 @@ static void link_inputs(struct dlld_network *net)
 	}
 }
 
+/* A cfg may ask for absurd sizes; refuse before touching memory. */
+#define NET_MAX_GIB 64
+
+static bool within_limit(const struct dlld_network *net)
+{
+	size_t sizes[] = {net->n_weights, 2 * net->n_grads, net->n_activations, net->n_deltas,
+			  net->n_workspace};
+	size_t total = 0;
+
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		if (!dlld_size_add(total, sizes[i], &total))
+			return false;
+	return total <= ((size_t)NET_MAX_GIB << 30) / sizeof(float);
+}
+
 static enum dlld_status allocate(struct dlld_network *net, struct dlld_error *err)
 {
 	size_t n = (size_t)net->n_layers;
@@ -226,6 +241,11 @@ static enum dlld_status allocate(struct dlld_network *net, struct dlld_error *er
 	for (int i = 0; i < net->n_layers; i++)
 		if (net->layers[i].workspace_floats > net->n_workspace)
 			net->n_workspace = net->layers[i].workspace_floats;
+	if (!within_limit(net)) {
+		dlld_error_set(err, DLLD_STATUS_NO_MEMORY, net->file,
+			       "the network would need more than %d GiB", NET_MAX_GIB);
+		goto out;
+	}
 	net->weights = dlld_alloc_aligned(net->n_weights + 1, sizeof(float), "weights", err);
 	net->activations = dlld_alloc_aligned(net->n_activations + 1, sizeof(float),
 					      "activations", err);

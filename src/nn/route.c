@@ -54,6 +54,9 @@ static enum dlld_status route_plan(struct dlld_layer *l, const struct dlld_plan 
 						   "groups=%d does not divide %d channels",
 						   r->groups, s.c);
 		c += s.c / r->groups;
+		if (c > (1 << 24))
+			return dlld_error_set_line(err, DLLD_STATUS_INCONSISTENT, p->file, l->line,
+						   "route of more than %d channels", 1 << 24);
 	}
 	l->out = (struct dlld_shape){l->in.n, c, l->in.h, l->in.w};
 	l->output_is_alias = r->n_refs == 1 && r->groups == 1;

@@ -45,7 +45,7 @@ static enum dlld_status darknet_read(struct dlld_network *net, FILE *fp, const c
 	if (size < 16 || fread(head, 4, 3, fp) != 3)
 		return dlld_error_set_where(err, DLLD_STATUS_MALFORMED, path, "header", 0,
 					    "too short for a darknet .weights header");
-	if (head[0] * 10 + head[1] >= 2 && head[0] < 1000 && head[1] < 1000) {
+	if (head[0] < 1000 && head[1] < 1000 && (int64_t)head[0] * 10 + head[1] >= 2) {
 		uint64_t seen;
 		if (fread(&seen, 8, 1, fp) != 1)
 			return dlld_error_set_where(err, DLLD_STATUS_MALFORMED, path, "seen", at,
