@@ -10,5 +10,6 @@ const struct dlld_command dlld_commands[] = {
 	{"match", "detections or readers' marks → lesion marks (LL/NL) for dlld eval", dlld_cmd_match},
 	{"detect", "CT studies -> liver lesions: CSV, JSON, overlays, liver mask", dlld_cmd_detect},
 	{"eval", "reader-study statistics: sensitivity, FPP, AFROC, bootstrap, GEE, kappa", dlld_cmd_eval},
+	{"demo", "the whole study on a small synthetic cohort, into one folder", dlld_cmd_demo},
 	{NULL, NULL, NULL},
 };
