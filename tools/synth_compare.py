@@ -212,7 +212,7 @@ def main():
         cells = []
         for k in METRICS:
             s = r["summary"].get(k)
-            cells.append("–" if s is None else f"{s[0]:.1f} ({s[1]:.0f}…{s[2]:.0f})")
+            cells.append("–" if s is None else f"{s[0]:.1f} ({s[1]:.1f} … {s[2]:.1f})")
         label = f"{os.path.basename(os.path.normpath(cohort))} (synthetic, n={len(r['patients'])})"
         print("| " + " | ".join([label] + cells) + " |")
     if a.json:

@@ -179,7 +179,7 @@ enum dlld_status synth_vessels_build(struct synth_anatomy *a, struct dlld_rng *r
 	if (st)
 		return st;
 	g.role = SYNTH_ROLE_HEPATIC;
-	g.hu = a->blood_hu - uni(rng, 0, 25);
+	g.hu = a->blood_hu - uni(rng, -5, 15);
 	g.segments = 0;
 	return build_hepatic(&g, err);
 }
