@@ -95,6 +95,12 @@ static void study_id(const char *path, char *id, size_t size)
 			break;
 		}
 	}
+	/* COHORT/<patient>/ct.nii.gz: the patient is the folder */
+	if (strcmp(id, "ct") == 0 && base != buf) {
+		buf[base - buf - 1] = '\0';
+		base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+		snprintf(id, size, "%s", base);
+	}
 }
 
 /* Adds the studies of PATH (a cohort's patients, or PATH itself). */
