@@ -191,8 +191,10 @@ void fill_info(const gdcm::File &file, struct dlld_dcm_info *info)
 	info->has_gantry_tilt = f.num(0x0018, 0x1120, &info->gantry_tilt_deg);
 }
 
-// Converts a decoded frame to stored int32 values.
-bool unpack(const std::vector<char> &buf, const gdcm::PixelFormat &pf, size_t n, int32_t *out)
+// Converts a decoded frame to HU: stored values (masked to BitsStored,
+// sign-extended when signed) times slope plus intercept.
+bool unpack(const std::vector<char> &buf, const gdcm::PixelFormat &pf, size_t n,
+	    const struct dlld_rescale &rs, float *out)
 {
 	unsigned alloc = pf.GetBitsAllocated(), stored = pf.GetBitsStored();
 	unsigned high = pf.GetHighBit();
@@ -202,6 +204,15 @@ bool unpack(const std::vector<char> &buf, const gdcm::PixelFormat &pf, size_t n,
 	if ((alloc != 8 && alloc != 16 && alloc != 32) || stored == 0 || stored > alloc ||
 	    high >= alloc || high + 1 < stored || buf.size() < n * bytes)
 		return false;
+	if (alloc == 16 && stored == 16) { // the common CT layout: no masking
+		for (size_t i = 0; i < n; i++) {
+			uint16_t v;
+			std::memcpy(&v, &buf[2 * i], 2);
+			double x = is_signed ? static_cast<double>(static_cast<int16_t>(v)) : v;
+			out[i] = static_cast<float>(x * rs.slope + rs.intercept);
+		}
+		return true;
+	}
 	unsigned shift = high + 1 - stored;
 	uint64_t mask = (stored == 32) ? 0xffffffffu : ((uint64_t(1) << stored) - 1);
 	for (size_t i = 0; i < n; i++) {
@@ -221,9 +232,7 @@ bool unpack(const std::vector<char> &buf, const gdcm::PixelFormat &pf, size_t n,
 		int64_t value = static_cast<int64_t>(raw);
 		if (is_signed && (raw >> (stored - 1)) & 1)
 			value -= int64_t(1) << stored;
-		if (value > INT32_MAX)
-			value = INT32_MAX;
-		out[i] = static_cast<int32_t>(value);
+		out[i] = static_cast<float>(static_cast<double>(value) * rs.slope + rs.intercept);
 	}
 	return true;
 }
@@ -277,8 +286,8 @@ static enum dlld_gdcm_result read_info_impl(const char *path, struct dlld_dcm_in
 }
 
 static enum dlld_gdcm_result read_pixels_impl(const char *path, long rows, long columns,
-						       int32_t *out, char *reason,
-						       size_t reason_size)
+					       struct dlld_rescale rs, float *out, char *reason,
+					       size_t reason_size)
 {
 	try {
 		gdcm::ImageReader reader;
@@ -314,7 +323,7 @@ static enum dlld_gdcm_result read_pixels_impl(const char *path, long rows, long 
 			set_reason(reason, reason_size, "%spixel data could not be decoded (truncated or corrupt)", "");
 			return DLLD_GDCM_RESULT_MALFORMED;
 		}
-		if (!unpack(buf, pf, n, out)) {
+		if (!unpack(buf, pf, n, rs, out)) {
 			set_reason(reason, reason_size, "pixel data too short or unsupported bit layout (%s)",
 				   std::to_string(pf.GetBitsAllocated()) + " bits allocated, " +
 					   std::to_string(len) + " bytes decoded");
@@ -424,11 +433,12 @@ extern "C" enum dlld_gdcm_result dlld_gdcm_read_info(const char *path, struct dl
 }
 
 extern "C" enum dlld_gdcm_result dlld_gdcm_read_pixels(const char *path, long rows, long columns,
-						       int32_t *out, char *reason,
-						       size_t reason_size)
+						       struct dlld_rescale rs, float *out,
+						       char *reason, size_t reason_size)
 {
-	return guarded([&] { return read_pixels_impl(path, rows, columns, out, reason, reason_size); },
-		       reason, reason_size);
+	return guarded([&] {
+		return read_pixels_impl(path, rows, columns, rs, out, reason, reason_size);
+	}, reason, reason_size);
 }
 
 extern "C" enum dlld_gdcm_result dlld_gdcm_write_image(const char *path,

@@ -55,12 +55,20 @@ void dlld_gdcm_quiet(void);
 enum dlld_gdcm_result dlld_gdcm_read_info(const char *path, struct dlld_dcm_info *info,
 					  char *reason, size_t reason_size);
 
-/* Decodes the single frame of path into out[rows*columns] as stored values
- * (masked to BitsStored, sign-extended when PixelRepresentation is 1; no
- * rescale, no MONOCHROME1 inversion). rows/columns are what the caller
- * expects from the header; a decoded size that differs is MALFORMED. */
+/* HU = stored * slope + intercept (RescaleSlope/Intercept of one file). */
+struct dlld_rescale {
+	double slope, intercept;
+};
+
+/* Decodes the single frame of path into out[rows*columns] as HU: stored
+ * values masked to BitsStored, sign-extended when PixelRepresentation is 1,
+ * then rescaled (no MONOCHROME1 inversion: HU are defined by the modality
+ * LUT; the photometric interpretation only governs display). rows/columns
+ * are what the caller expects from the header; a decoded size that differs
+ * is MALFORMED. */
 enum dlld_gdcm_result dlld_gdcm_read_pixels(const char *path, long rows, long columns,
-					    int32_t *out, char *reason, size_t reason_size);
+					    struct dlld_rescale rs, float *out, char *reason,
+					    size_t reason_size);
 
 /* One element to write: tag, two-letter VR, value as DICOM text
  * (multi-values separated by '\'). US values are written as binary. */

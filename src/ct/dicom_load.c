@@ -67,32 +67,24 @@ static enum dlld_status read_stack(const struct dlld_dicom_scan *s,
 				   struct dlld_error *err)
 {
 	size_t plane = (size_t)ser->info.columns * (size_t)ser->info.rows;
-	int32_t *stored = dlld_calloc(plane, sizeof *stored, "DICOM slice", err);
 	struct dlld_progress progress;
 	char reason[256];
 
-	if (!stored)
-		return err->status;
 	dlld_progress_begin(&progress, "reading DICOM", "slices", ser->n_files);
 	for (size_t k = 0; k < ser->n_files; k++) {
 		const struct dlld_dicom_file *f = &s->files[ser->file_index[k]];
-		double slope = f->info.slope, inter = f->info.intercept;
-		if (dlld_gdcm_read_pixels(f->path, f->info.rows, f->info.columns, stored, reason,
-					  sizeof reason) != DLLD_GDCM_RESULT_OK) {
-			free(stored);
+		struct dlld_rescale rs = {f->info.slope, f->info.intercept};
+		if (rs.slope == 0.0) {
+			dlld_log(DLLD_LOG_LEVEL_WARNING, "%s: RescaleSlope 0; using 1", f->path);
+			rs.slope = 1.0;
+		}
+		if (dlld_gdcm_read_pixels(f->path, f->info.rows, f->info.columns, rs,
+					  stack + k * plane, reason, sizeof reason) != DLLD_GDCM_RESULT_OK)
 			return dlld_error_set_where(err, DLLD_STATUS_MALFORMED, f->path,
 						    "PixelData (7FE0,0010)", -1, "%s", reason);
-		}
-		if (slope == 0.0) {
-			dlld_log(DLLD_LOG_LEVEL_WARNING, "%s: RescaleSlope 0; using 1", f->path);
-			slope = 1.0;
-		}
-		for (size_t p = 0; p < plane; p++)
-			stack[k * plane + p] = (float)(stored[p] * slope + inter);
 		dlld_progress_update(&progress, k + 1);
 	}
 	dlld_progress_end(&progress);
-	free(stored);
 	return DLLD_STATUS_OK;
 }
 

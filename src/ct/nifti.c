@@ -17,27 +17,59 @@
 
 #include <nifti1_io.h>
 
+/* Converts n stored values to float value * slope + inter. */
+typedef void (*nifti_convert_fn)(const void *data, size_t n, double slope, double inter,
+				 float *out);
+/* Returns stored value v as double. */
+typedef double (*nifti_value_fn)(const void *data, size_t v);
+
+#define DEFINE_NIFTI_TYPE(name, T)                                                        \
+	static void convert_##name(const void *data, size_t n, double slope, double inter, \
+				   float *out)                                              \
+	{                                                                                 \
+		const T *src = data;                                                      \
+		for (size_t i = 0; i < n; i++)                                            \
+			out[i] = (float)((double)src[i] * slope + inter);                 \
+	}                                                                                 \
+	static double value_##name(const void *data, size_t v)                            \
+	{                                                                                 \
+		return (double)((const T *)data)[v];                                      \
+	}
+DEFINE_NIFTI_TYPE(uint8, uint8_t)
+DEFINE_NIFTI_TYPE(int8, int8_t)
+DEFINE_NIFTI_TYPE(int16, int16_t)
+DEFINE_NIFTI_TYPE(uint16, uint16_t)
+DEFINE_NIFTI_TYPE(int32, int32_t)
+DEFINE_NIFTI_TYPE(uint32, uint32_t)
+DEFINE_NIFTI_TYPE(float32, float)
+DEFINE_NIFTI_TYPE(float64, double)
+DEFINE_NIFTI_TYPE(int64, int64_t)
+DEFINE_NIFTI_TYPE(uint64, uint64_t)
+
 /* What DLLD reads: one row per NIfTI datatype. */
 struct nifti_type_info {
 	int code;
 	int bitpix;
 	const char *name;
+	nifti_convert_fn convert;
+	nifti_value_fn value;
 };
 
+#define NIFTI_TYPE_ROW(code, bits, name) {code, bits, #name, convert_##name, value_##name}
 static const struct nifti_type_info nifti_types[] = {
-	{NIFTI_TYPE_UINT8, 8, "uint8"},     {NIFTI_TYPE_INT8, 8, "int8"},
-	{NIFTI_TYPE_INT16, 16, "int16"},    {NIFTI_TYPE_UINT16, 16, "uint16"},
-	{NIFTI_TYPE_INT32, 32, "int32"},    {NIFTI_TYPE_UINT32, 32, "uint32"},
-	{NIFTI_TYPE_FLOAT32, 32, "float32"}, {NIFTI_TYPE_FLOAT64, 64, "float64"},
-	{NIFTI_TYPE_INT64, 64, "int64"},    {NIFTI_TYPE_UINT64, 64, "uint64"},
+	NIFTI_TYPE_ROW(NIFTI_TYPE_UINT8, 8, uint8),     NIFTI_TYPE_ROW(NIFTI_TYPE_INT8, 8, int8),
+	NIFTI_TYPE_ROW(NIFTI_TYPE_INT16, 16, int16),    NIFTI_TYPE_ROW(NIFTI_TYPE_UINT16, 16, uint16),
+	NIFTI_TYPE_ROW(NIFTI_TYPE_INT32, 32, int32),    NIFTI_TYPE_ROW(NIFTI_TYPE_UINT32, 32, uint32),
+	NIFTI_TYPE_ROW(NIFTI_TYPE_FLOAT32, 32, float32), NIFTI_TYPE_ROW(NIFTI_TYPE_FLOAT64, 64, float64),
+	NIFTI_TYPE_ROW(NIFTI_TYPE_INT64, 64, int64),    NIFTI_TYPE_ROW(NIFTI_TYPE_UINT64, 64, uint64),
 };
 
 /* DLLD_NIFTI_TYPE_* → NIfTI datatype code. */
 static const struct nifti_type_info write_types[] = {
-	[DLLD_NIFTI_TYPE_INT16] = {NIFTI_TYPE_INT16, 16, "int16"},
-	[DLLD_NIFTI_TYPE_FLOAT32] = {NIFTI_TYPE_FLOAT32, 32, "float32"},
-	[DLLD_NIFTI_TYPE_UINT8] = {NIFTI_TYPE_UINT8, 8, "uint8"},
-	[DLLD_NIFTI_TYPE_UINT16] = {NIFTI_TYPE_UINT16, 16, "uint16"},
+	[DLLD_NIFTI_TYPE_INT16] = NIFTI_TYPE_ROW(NIFTI_TYPE_INT16, 16, int16),
+	[DLLD_NIFTI_TYPE_FLOAT32] = NIFTI_TYPE_ROW(NIFTI_TYPE_FLOAT32, 32, float32),
+	[DLLD_NIFTI_TYPE_UINT8] = NIFTI_TYPE_ROW(NIFTI_TYPE_UINT8, 8, uint8),
+	[DLLD_NIFTI_TYPE_UINT16] = NIFTI_TYPE_ROW(NIFTI_TYPE_UINT16, 16, uint16),
 };
 _Static_assert(sizeof write_types / sizeof write_types[0] == DLLD_NIFTI_TYPE_COUNT,
 	       "write_types must cover enum dlld_nifti_type");
@@ -227,10 +259,10 @@ static enum dlld_status read_header(const char *path, znzFile fp, struct nifti_r
 /* Reads up to nbytes into *out (new), growing the buffer as data arrive,
  * so a header claiming more data than the file holds costs no more memory
  * than the file; fills *got with the bytes read. */
-static enum dlld_status read_growing(znzFile fp, size_t nbytes, void **out, size_t *got,
-				     struct dlld_error *err)
+static enum dlld_status read_growing(znzFile fp, size_t nbytes, size_t hint, void **out,
+				     size_t *got, struct dlld_error *err)
 {
-	size_t cap = nbytes < ((size_t)1 << 24) ? nbytes : ((size_t)1 << 24), n = 0;
+	size_t cap = nbytes < hint ? nbytes : hint, n = 0;
 	unsigned char *buf = malloc(cap ? cap : 1);
 
 	*out = NULL;
@@ -260,6 +292,30 @@ static enum dlld_status read_growing(znzFile fp, size_t nbytes, void **out, size
 	return DLLD_STATUS_OK;
 }
 
+/* Returns the likely number of data bytes in path (file size, or gzip's
+ * ISIZE trailer up to 64 times the file, minus the data offset), at least
+ * 16 MiB: a first buffer size only, never trusted. */
+static size_t data_size_hint(const char *path, double vox_offset)
+{
+	struct stat st;
+	unsigned char isize[4];
+	double bytes = 0;
+	FILE *fp;
+
+	if (stat(path, &st) != 0)
+		return (size_t)1 << 24;
+	bytes = (double)st.st_size;
+	if (nifti_is_gzfile(path) && (fp = fopen(path, "rb")) != NULL) {
+		if (fseek(fp, -4, SEEK_END) == 0 && fread(isize, 1, 4, fp) == 4)
+			bytes = fmin(64.0 * (double)st.st_size, /* a forged trailer stays cheap */
+				     (double)((uint32_t)isize[0] | (uint32_t)isize[1] << 8 |
+					      (uint32_t)isize[2] << 16 | (uint32_t)isize[3] << 24));
+		fclose(fp);
+	}
+	bytes -= vox_offset;
+	return bytes > (double)(1 << 24) ? (size_t)bytes : (size_t)1 << 24;
+}
+
 /* Reads the voxel data at vox_offset. */
 static enum dlld_status read_data(const char *path, znzFile fp, struct nifti_raw *raw,
 				  bool swapped, struct dlld_error *err)
@@ -281,7 +337,8 @@ static enum dlld_status read_data(const char *path, znzFile fp, struct nifti_raw
 					 "file ends before the data offset %g", raw->hdr.vox_offset);
 		skip -= (long)chunk;
 	}
-	st = read_growing(fp, nbytes, &raw->data, &got, err);
+	st = read_growing(fp, nbytes, data_size_hint(path, raw->hdr.vox_offset), &raw->data, &got,
+			  err);
 	if (st)
 		return st;
 	if (got != nbytes)
@@ -319,23 +376,6 @@ static enum dlld_status nifti_load_raw(const char *path, struct nifti_raw *raw,
 	return st;
 }
 
-/* Returns voxel v of the raw data as double. */
-static double raw_value(const struct nifti_raw *raw, size_t v)
-{
-	switch (raw->type->code) {
-	case NIFTI_TYPE_UINT8: return ((const uint8_t *)raw->data)[v];
-	case NIFTI_TYPE_INT8: return ((const int8_t *)raw->data)[v];
-	case NIFTI_TYPE_INT16: return ((const int16_t *)raw->data)[v];
-	case NIFTI_TYPE_UINT16: return ((const uint16_t *)raw->data)[v];
-	case NIFTI_TYPE_INT32: return ((const int32_t *)raw->data)[v];
-	case NIFTI_TYPE_UINT32: return ((const uint32_t *)raw->data)[v];
-	case NIFTI_TYPE_FLOAT32: return ((const float *)raw->data)[v];
-	case NIFTI_TYPE_FLOAT64: return ((const double *)raw->data)[v];
-	case NIFTI_TYPE_INT64: return (double)((const int64_t *)raw->data)[v];
-	default: return (double)((const uint64_t *)raw->data)[v];
-	}
-}
-
 static void scaling(const struct nifti_1_header *h, double *slope, double *inter)
 {
 	*slope = h->scl_slope != 0.0f ? h->scl_slope : 1.0;
@@ -360,8 +400,7 @@ enum dlld_status dlld_nifti_read_volume(const char *path, struct dlld_volume **o
 		return err->status;
 	}
 	scaling(&raw.hdr, &slope, &inter);
-	for (size_t i = 0; i < raw.nvox; i++)
-		v->hu[i] = (float)(raw_value(&raw, i) * slope + inter);
+	raw.type->convert(raw.data, raw.nvox, slope, inter, v->hu);
 	dlld_ct_provenance_path(&v->prov, path);
 	snprintf(v->prov.original_datatype, sizeof v->prov.original_datatype, "%s",
 		 raw.type->name);
@@ -389,7 +428,7 @@ enum dlld_status dlld_nifti_read_labels(const char *path, struct dlld_labelmap *
 	}
 	scaling(&raw.hdr, &slope, &inter);
 	for (size_t i = 0; i < raw.nvox; i++) {
-		double x = raw_value(&raw, i) * slope + inter;
+		double x = raw.type->value(raw.data, i) * slope + inter;
 		if (!(x >= 0.0 && x <= 65535.0) || x != floor(x)) {
 			st = dlld_error_set_where(err, DLLD_STATUS_MALFORMED, path, "voxel", (long long)i,
 						  "label value %g is not an integer in 0..65535", x);
