@@ -66,32 +66,50 @@ static void maxpool_init(struct dlld_layer *l, struct dlld_rng *rng)
 	(void)rng;
 }
 
-/* One channel plane of every image: task = b·c + ch. The window is clipped
- * to the input first. */
+static inline float max2(float a, float b)
+{
+	return b > a ? b : a;
+}
+
+/* The maximum of the window at (y0, x0), clipped to the input. */
+static float window_max(const struct dlld_layer *l, const float *x, int y0, int x0)
+{
+	int size = l->u.maxpool.size, w = l->in.w;
+	int ylo = y0 < 0 ? 0 : y0, yhi = y0 + size < l->in.h ? y0 + size : l->in.h;
+	int xlo = x0 < 0 ? 0 : x0, xhi = x0 + size < w ? x0 + size : w;
+	float best = x[ylo * w + xlo];
+
+	for (int yy = ylo; yy < yhi; yy++)
+		for (int xx = xlo; xx < xhi; xx++)
+			best = max2(best, x[yy * w + xx]);
+	return best;
+}
+
+/* One channel plane of every image: task = b·c + ch. 2×2 windows inside
+ * the input (all but the last row/column with stride 1) take a fast path. */
 static void forward_plane(void *ctx, size_t task, int worker)
 {
 	struct dlld_layer *l = ctx;
 	const struct dlld_maxpool_cfg *m = &l->u.maxpool;
 	const float *x = l->src[0] + task * dlld_shape_plane(l->in);
 	float *y = l->output + task * dlld_shape_plane(l->out);
-	int off = m->padding / 2;
+	int off = m->padding / 2, w = l->in.w, s = m->stride;
 
 	(void)worker;
 	for (int oy = 0; oy < l->out.h; oy++) {
-		int y0 = oy * m->stride - off;
-		int ylo = y0 < 0 ? 0 : y0, yhi = y0 + m->size < l->in.h ? y0 + m->size : l->in.h;
-		for (int ox = 0; ox < l->out.w; ox++) {
-			int x0 = ox * m->stride - off;
-			int xlo = x0 < 0 ? 0 : x0;
-			int xhi = x0 + m->size < l->in.w ? x0 + m->size : l->in.w;
-			float best = x[ylo * l->in.w + xlo];
-			for (int yy = ylo; yy < yhi; yy++) {
-				const float *row = x + yy * l->in.w;
-				for (int xx = xlo; xx < xhi; xx++)
-					best = row[xx] > best ? row[xx] : best;
+		int y0 = oy * s - off, ox = 0;
+		float *out = y + oy * l->out.w;
+		if (m->size == 2 && y0 >= 0 && y0 + 1 < l->in.h) {
+			const float *r0 = x + y0 * w, *r1 = r0 + w;
+			for (; ox < l->out.w; ox++) {
+				int x0 = ox * s - off;
+				if (x0 < 0 || x0 + 1 >= w)
+					break;
+				out[ox] = max2(max2(r0[x0], r0[x0 + 1]), max2(r1[x0], r1[x0 + 1]));
 			}
-			y[oy * l->out.w + ox] = best;
 		}
+		for (; ox < l->out.w; ox++)
+			out[ox] = window_max(l, x, y0, ox * s - off);
 	}
 }
 
