@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CONTAIN_DIRECTIONS = 96, PLACE_TRIES = 400, SHRINK_STEPS = 30 };
+enum { CONTAIN_DIRECTIONS = 128, PLACE_TRIES = 400, SHRINK_STEPS = 30 };
 
 static float uni(struct dlld_rng *rng, double lo, double hi)
 {
@@ -147,20 +147,33 @@ static float lesion_bound_radius(const struct synth_lesion *l)
 	return l->radius_mm * s * fmaxf(l->axis[0], fmaxf(l->axis[1], l->axis[2]));
 }
 
-/* True when the ball of radius r around c lies inside the liver. */
-static bool ball_in_liver(const struct synth_object *liver, const struct synth_body *body,
-			  const float c[3], float r)
+/* True when lesion l, grown by margin mm, lies inside the liver: its
+ * surface points (and the points halfway to the centre) along
+ * CONTAIN_DIRECTIONS directions are tested. */
+static bool lesion_in_liver(const struct synth_object *liver, const struct synth_body *body,
+			    const struct synth_lesion *l, float margin)
 {
 	const float golden = 2.3999632f;
 
-	if (!synth_liver_inside(liver, body, c))
+	if (!synth_liver_inside(liver, body, l->c))
 		return false;
 	for (int k = 0; k < CONTAIN_DIRECTIONS; k++) {
 		float z = 1.0f - 2.0f * ((float)k + 0.5f) / CONTAIN_DIRECTIONS;
-		float s = sqrtf(1.0f - z * z), t = golden * (float)k;
+		float s = sqrtf(1.0f - z * z), t = golden * (float)k, bump = 1.0f, w[3], n = 0.0f;
+		float u[3] = {s * cosf(t), s * sinf(t), z};
+
+		for (int j = 0; j < 4; j++)
+			bump += l->lobe_amp[j] * sinf(l->lobe_freq[j][0] * u[0] + l->lobe_freq[j][1] * u[1] +
+						      l->lobe_freq[j][2] * u[2] + l->lobe_phase[j]);
+		for (int a = 0; a < 3; a++) {
+			w[a] = l->axis[a] * u[a];
+			n += w[a] * w[a];
+		}
+		n = sqrtf(n);
 		for (int shell = 1; shell <= 2; shell++) {
-			float rr = r * (float)shell * 0.5f;
-			float p[3] = {c[0] + rr * s * cosf(t), c[1] + rr * s * sinf(t), c[2] + rr * z};
+			float f = 0.5f * (float)shell, p[3];
+			for (int a = 0; a < 3; a++)
+				p[a] = l->c[a] + f * (w[a] * l->radius_mm * bump + w[a] / n * margin);
 			if (!synth_liver_inside(liver, body, p))
 				return false;
 		}
@@ -186,10 +199,11 @@ static bool try_place(const struct synth_anatomy *a, struct synth_object *o, flo
 			float dz = c[2] - centres[j][2];
 			clear = sqrtf(dx * dx + dy * dy + dz * dz) > rb + centres[j][3] + 3.0f;
 		}
-		if (clear && ball_in_liver(liver, &a->body, c, rb + margin)) {
-			memcpy(o->u.lesion.c, c, sizeof c);
+		if (!clear)
+			continue;
+		memcpy(o->u.lesion.c, c, sizeof c);
+		if (lesion_in_liver(liver, &a->body, &o->u.lesion, margin))
 			return true;
-		}
 	}
 	return false;
 }
