@@ -81,7 +81,10 @@ enum dlld_status dlld_cfg_parse(const char *name, const char *text, struct dlld_
 	if (!cfg->text || !cfg->sections || !cfg->entries)
 		goto fail;
 	st = DLLD_STATUS_OK;
-	for (line = cfg->text; line && st == DLLD_STATUS_OK;) {
+	line = cfg->text;
+	if (strncmp(line, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte-order mark */
+		line += 3;
+	while (line && st == DLLD_STATUS_OK) {
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';

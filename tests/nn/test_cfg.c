@@ -175,6 +175,25 @@ static void test_bad_cfgs(void)
 	}
 }
 
+/* CRLF line ends, tabs, blanks around '=', comments and a UTF-8 BOM. */
+static void test_lenient_syntax(void)
+{
+	const char *text = "\xEF\xBB\xBF[net]\r\n# comment\r\nwidth = 8\r\n\theight=8\r\n"
+			   "channels=1\r\n; another\r\n\r\n[ maxpool ]\r\nsize = 2\r\nstride=2\r\n";
+	struct dlld_error err;
+	struct dlld_network *net = NULL;
+	struct dlld_shape s;
+
+	dlld_error_clear(&err);
+	CHECK_INT_EQ(dlld_net_create_from_text("ok.cfg", text, NULL, &net, &err), DLLD_STATUS_OK);
+	if (!net)
+		return;
+	dlld_net_output(net, 0, &s);
+	CHECK_INT_EQ(s.w, 4);
+	CHECK_INT_EQ(s.c, 1);
+	dlld_net_destroy(net);
+}
+
 static void test_missing_file(void)
 {
 	struct dlld_error err;
@@ -193,6 +212,7 @@ int main(void)
 	dlld_test_run("parameter counts match the published weights", test_param_counts);
 	dlld_test_run("[net] values and overrides", test_net_section);
 	dlld_test_run("bad cfgs fail with file:line", test_bad_cfgs);
+	dlld_test_run("CRLF, blanks, comments, BOM", test_lenient_syntax);
 	dlld_test_run("missing cfg is not found", test_missing_file);
 	return dlld_test_finish();
 }
