@@ -23,7 +23,10 @@ patient, the same measurements:
   slice_mm                    slice thickness
 
 and prints a markdown table: one row per real patient, the mean (min-max)
-per synthetic cohort. A tool, not a test: it needs the real data.
+per synthetic cohort; then, per synthetic cohort, the lesion counts and
+measured sizes by class (from lesions.csv). --no-ircadb skips the real
+data and the image measurements (only the lesion table). A tool, not a
+test: it needs the real data.
 """
 import argparse
 import csv
@@ -174,6 +177,23 @@ def synth_patients(cohort):
         yield pid, m
 
 
+def lesion_sizes(cohort):
+    """Per class: count, measured mean diameter, share <= 10 mm, planned mean."""
+    rows = {}
+    with open(os.path.join(cohort, "lesions.csv"), newline="") as f:
+        for r in csv.DictReader(f):
+            rows.setdefault(r["class"], []).append(
+                (float(r["diameter_mm"]), float(r.get("planned_diameter_mm") or "nan")))
+    out = {}
+    for cls, v in rows.items():
+        d = np.array([x[0] for x in v])
+        p = np.array([x[1] for x in v])
+        out[cls] = {"n": len(v), "mean_mm": float(d.mean()), "le10": int((d <= 10).sum()),
+                    "min_mm": float(d.min()), "max_mm": float(d.max()),
+                    "planned_mean_mm": float(np.nanmean(p))}
+    return out
+
+
 def fmt(v):
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.1f}"
 
@@ -187,14 +207,32 @@ def summary(rows):
     return out
 
 
+def print_sizes(sizes):
+    print("| cohort | class | n | measured diameter mean (min … max) mm | ≤ 10 mm | planned mean mm |")
+    print("|---|---|---|---|---|---|")
+    for cohort, by_class in sizes.items():
+        for cls in ("metastasis", "cyst", "hemangioma"):
+            s = by_class.get(cls)
+            if s:
+                print(f"| {os.path.basename(os.path.normpath(cohort))} | {cls} | {s['n']} | "
+                      f"{s['mean_mm']:.1f} ({s['min_mm']:.1f} … {s['max_mm']:.1f}) | "
+                      f"{s['le10']} ({100.0 * s['le10'] / s['n']:.1f} %) | {s['planned_mean_mm']:.1f} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cohorts", nargs="+")
     ap.add_argument("--ircadb", default=os.path.join(os.path.dirname(__file__), "..", "..",
                                                      "shared", "data", "3dircadb1"))
     ap.add_argument("--json")
+    ap.add_argument("--no-ircadb", action="store_true")
     a = ap.parse_args()
-    result = {"real": {}, "synthetic": {}}
+    result = {"real": {}, "synthetic": {}, "sizes": {}}
+    for cohort in a.cohorts:
+        result["sizes"][cohort] = lesion_sizes(cohort)
+    if a.no_ircadb:
+        print_sizes(result["sizes"])
+        return
     for name in sorted(os.listdir(a.ircadb)):
         folder = os.path.join(a.ircadb, name)
         if os.path.isfile(os.path.join(folder, "PATIENT_DICOM.zip")):
@@ -215,6 +253,8 @@ def main():
             cells.append("–" if s is None else f"{s[0]:.1f} ({s[1]:.1f} … {s[2]:.1f})")
         label = f"{os.path.basename(os.path.normpath(cohort))} (synthetic, n={len(r['patients'])})"
         print("| " + " | ".join([label] + cells) + " |")
+    print()
+    print_sizes(result["sizes"])
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=1)
