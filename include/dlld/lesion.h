@@ -27,6 +27,7 @@ struct dlld_liver_options {
 	double band_below_hu;    /* liver band = [mode - max(this, 1.5 × lower half */
 	double band_above_hu;    /* width), mode + max(this, 1.5 × upper)] (35, 45) */
 	double open_radius_mm;   /* erosion radius that cuts bridges (12) */
+	double grow_mm;          /* the core grows back this far beyond the radius (1) */
 	double close_radius_mm;  /* closing radius: vessels, peripheral lesions (12) */
 	double trim_mm;          /* full-resolution boundary trim depth (3) */
 	int threads;             /* 0: all CPUs */

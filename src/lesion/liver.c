@@ -27,6 +27,7 @@ void dlld_liver_options_default(struct dlld_liver_options *o)
 	o->band_below_hu = 35.0;
 	o->band_above_hu = 45.0;
 	o->open_radius_mm = 12.0;
+	o->grow_mm = 1.0;
 	o->close_radius_mm = 12.0;
 	o->trim_mm = 3.0;
 	o->threads = 0;

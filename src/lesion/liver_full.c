@@ -15,10 +15,13 @@ static const double TRIM_BRIGHT_HU = 100.0; /* vessels at the hilum stay */
 struct full_ctx {
 	struct liver_work *w;
 	struct dlld_labelmap *m;
+	int32_t *c0[3];   /* per CT index and axis: lower coarse neighbour */
+	double *t[3];     /* ... and the weight of the upper one */
+	float *row_max;   /* [K][J]: largest signed distance along coarse row (J, K) */
 };
 
 /* Continuous coarse coordinate of CT voxel index x on an axis with factor f
- * and n coarse voxels: index and weight of the lower neighbour. */
+ * and n coarse voxels: index of the lower neighbour and weight of the upper. */
 static void coarse_coord(int32_t x, int32_t f, int32_t n, int32_t *c0, double *t)
 {
 	double u = ((double)x - 0.5 * (f - 1)) / f;
@@ -32,28 +35,35 @@ static void coarse_coord(int32_t x, int32_t f, int32_t n, int32_t *c0, double *t
 	*t = n > 1 ? u - *c0 : 0.0;
 }
 
-static float sdist_at(const struct liver_work *w, int32_t i, int32_t j, int32_t k)
+/* Trilinear signed distance at CT voxel (i, j, k); -1 at once when every
+ * corner lies outside (the voxel is then outside whatever the weights). */
+static float sdist_at(const struct full_ctx *c, int32_t i, int32_t j, int32_t k)
 {
+	const struct liver_work *w = c->w;
 	const int32_t *n = w->g.n;
-	int32_t c[3];
-	double t[3];
-	coarse_coord(i, w->f[0], n[0], &c[0], &t[0]);
-	coarse_coord(j, w->f[1], n[1], &c[1], &t[1]);
-	coarse_coord(k, w->f[2], n[2], &c[2], &t[2]);
-	double s = 0;
+	const int32_t q0[3] = {c->c0[0][i], c->c0[1][j], c->c0[2][k]};
+	const double t[3] = {c->t[0][i], c->t[1][j], c->t[2][k]};
+	float v[8];
+	bool any_in = false;
 	for (int corner = 0; corner < 8; corner++) {
 		int32_t q[3];
-		double wt = 1;
 		for (int d = 0; d < 3; d++) {
-			int hi = (corner >> d) & 1;
-			q[d] = c[d] + hi;
+			q[d] = q0[d] + ((corner >> d) & 1);
 			if (q[d] >= n[d])
 				q[d] = n[d] - 1;
-			wt *= hi ? t[d] : 1.0 - t[d];
 		}
-		if (wt > 0)
-			s += wt * w->sdist[((size_t)q[2] * (size_t)n[1] + (size_t)q[1]) * (size_t)n[0] +
-					   (size_t)q[0]];
+		v[corner] = w->sdist[((size_t)q[2] * (size_t)n[1] + (size_t)q[1]) * (size_t)n[0] +
+				     (size_t)q[0]];
+		any_in = any_in || v[corner] > 0;
+	}
+	if (!any_in)
+		return -1.0f;
+	double s = 0;
+	for (int corner = 0; corner < 8; corner++) {
+		double wt = 1;
+		for (int d = 0; d < 3; d++)
+			wt *= ((corner >> d) & 1) ? t[d] : 1.0 - t[d];
+		s += wt * v[corner];
 	}
 	return (float)s;
 }
@@ -71,6 +81,21 @@ static double local_mean(const struct dlld_volume *ct, int32_t i, int32_t j, int
 	return s / n;
 }
 
+/* True when no coarse row around CT row (j, k) reaches inside the liver. */
+static bool row_outside(const struct full_ctx *c, int32_t j, int32_t k)
+{
+	const int32_t *n = c->w->g.n;
+	for (int32_t dk = 0; dk < 2; dk++)
+		for (int32_t dj = 0; dj < 2; dj++) {
+			int32_t K = c->c0[2][k] + dk, J = c->c0[1][j] + dj;
+			K = K < n[2] ? K : n[2] - 1;
+			J = J < n[1] ? J : n[1] - 1;
+			if (c->row_max[(size_t)K * (size_t)n[1] + (size_t)J] > 0)
+				return false;
+		}
+	return true;
+}
+
 static void full_task(void *p, size_t task, int worker)
 {
 	struct full_ctx *c = p;
@@ -78,9 +103,11 @@ static void full_task(void *p, size_t task, int worker)
 	const int32_t *N = w->ct->geom.dims;
 	int32_t k = (int32_t)task;
 	(void)worker;
-	for (int32_t j = 0; j < N[1]; j++)
+	for (int32_t j = 0; j < N[1]; j++) {
+		if (row_outside(c, j, k))
+			continue;
 		for (int32_t i = 0; i < N[0]; i++) {
-			float s = sdist_at(w, i, j, k);
+			float s = sdist_at(c, i, j, k);
 			if (s <= 0)
 				continue;
 			if (s < w->o->trim_mm) {
@@ -90,6 +117,7 @@ static void full_task(void *p, size_t task, int worker)
 			}
 			c->m->label[dlld_voxel_index(&w->ct->geom, i, j, k)] = 1;
 		}
+	}
 }
 
 /* Fills the holes of every slice of a uint16 0/1 label map. */
@@ -116,9 +144,31 @@ static enum dlld_status fill_slices(struct dlld_labelmap *m, struct dlld_error *
 enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *rep,
 			       struct dlld_labelmap *m, struct dlld_error *err)
 {
-	struct full_ctx c = {w, m};
-	dlld_pool_run(w->pool, (size_t)w->ct->geom.dims[2], full_task, &c);
-	enum dlld_status st = fill_slices(m, err);
+	struct full_ctx c = {w, m, {NULL}, {NULL}, NULL};
+	const int32_t *N = w->ct->geom.dims, *gn = w->g.n;
+	size_t rows = (size_t)gn[1] * (size_t)gn[2];
+	c.row_max = dlld_calloc(rows, sizeof(float), "liver rows", err);
+	enum dlld_status st = c.row_max ? DLLD_STATUS_OK : DLLD_STATUS_NO_MEMORY;
+	for (size_t r = 0; !st && r < rows; r++) {
+		c.row_max[r] = -1.0f;
+		for (int32_t I = 0; I < gn[0]; I++)
+			c.row_max[r] = fmaxf(c.row_max[r], w->sdist[r * (size_t)gn[0] + (size_t)I]);
+	}
+	for (int d = 0; d < 3; d++) {
+		c.c0[d] = dlld_calloc((size_t)N[d], sizeof(int32_t), "liver resampling", err);
+		c.t[d] = dlld_calloc((size_t)N[d], sizeof(double), "liver resampling", err);
+		if (!c.c0[d] || !c.t[d])
+			st = DLLD_STATUS_NO_MEMORY;
+		for (int32_t x = 0; !st && x < N[d]; x++)
+			coarse_coord(x, w->f[d], w->g.n[d], &c.c0[d][x], &c.t[d][x]);
+	}
+	if (!st) {
+		dlld_pool_run(w->pool, (size_t)N[2], full_task, &c);
+		st = fill_slices(m, err);
+	}
+	for (int d = 0; d < 3; d++)
+		free(c.c0[d]), free(c.t[d]);
+	free(c.row_max);
 	size_t count = 0, n = 0;
 	dlld_geometry_voxels(&m->geom, &count);
 	for (size_t v = 0; v < count; v++)

@@ -14,6 +14,9 @@ static const double SKIN_DEPTH_MM = 20.0;
 static const double LUNG_TOP_MM = 20.0;
 /* Soft tissue HU window the liver's histogram is taken from. */
 static const double HIST_LO_HU = 0.0, HIST_HI_HU = 250.0, HIST_BIN_HU = 2.0;
+/* Organ cores at least this big compete with the liver's for the voxels
+ * between them (smaller ones are noise and vessels). */
+static const double OTHER_MIN_ML = 2.0;
 /* Closing additions darker than this are fat or air, not liver. */
 static const double CLOSE_MIN_HU = -100.0;
 
@@ -217,9 +220,10 @@ enum dlld_status liver_hu_band(struct liver_work *w, struct dlld_liver_report *r
 }
 
 /* Fills best with the largest component of `core` whose centre lies on the
- * patient's right; returns false when there is none. */
+ * patient's right (*found false when there is none) and, when others is not
+ * NULL, others with the remaining components of at least OTHER_MIN_ML. */
 static enum dlld_status pick_right_component(struct liver_work *w, const uint8_t *core, uint8_t *best,
-					     bool *found, struct dlld_error *err)
+					     uint8_t *others, bool *found, struct dlld_error *err)
 {
 	size_t count = lesion_grid_count(&w->g);
 	int32_t *lab = dlld_calloc(count, sizeof(int32_t), "liver components", err);
@@ -236,11 +240,39 @@ static enum dlld_status pick_right_component(struct liver_work *w, const uint8_t
 	for (long L = 1; L <= n; L++)
 		if (2 * n_right[L] > sizes[L] && (pick == 0 || sizes[L] > sizes[pick]))
 			pick = L;
-	for (size_t v = 0; v < count; v++)
+	double voxel_ml = w->g.sp[0] * w->g.sp[1] * w->g.sp[2] / 1000.0;
+	for (size_t v = 0; v < count; v++) {
 		best[v] = pick && lab[v] == pick;
+		if (others)
+			others[v] = lab[v] && lab[v] != pick &&
+				    (double)sizes[lab[v]] * voxel_ml >= OTHER_MIN_ML;
+	}
 	*found = pick != 0;
 	free(lab), free(sizes), free(n_right);
 	return DLLD_STATUS_OK;
+}
+
+/* Grows the liver core back inside the band up to r + grow mm, each voxel
+ * going to the nearest core: the liver's or another organ's (spleen, heart,
+ * kidney), so the liver regains its thin parts but not its neighbours. */
+static enum dlld_status grow_back(struct liver_work *w, const uint8_t *others, double reach_mm,
+				  uint8_t *scratch, struct dlld_error *err)
+{
+	size_t count = lesion_grid_count(&w->g);
+	float *dl = dlld_calloc(count, sizeof(float), "liver distance", err);
+	float *dother = dlld_calloc(count, sizeof(float), "organ distance", err);
+	enum dlld_status st = (dl && dother) ? DLLD_STATUS_OK : DLLD_STATUS_NO_MEMORY;
+	if (!st)
+		st = lesion_edt_sq(&w->g, w->liver, 1, dl, w->pool, err);
+	if (!st)
+		st = lesion_edt_sq(&w->g, others, 1, dother, w->pool, err);
+	bool found = false;
+	for (size_t v = 0; !st && v < count; v++)
+		scratch[v] = w->cand[v] && dl[v] <= reach_mm * reach_mm && dl[v] <= dother[v];
+	if (!st)
+		st = pick_right_component(w, scratch, w->liver, NULL, &found, err);
+	free(dl), free(dother);
+	return st;
 }
 
 enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *rep,
@@ -251,8 +283,9 @@ enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *re
 		w->cand[v] = w->body[v] && !w->lung[v] && w->smooth[v] > w->lo && w->smooth[v] < w->hi;
 	float *d2 = dlld_calloc(count, sizeof(float), "liver distance", err);
 	uint8_t *core = dlld_calloc(count, 1, "liver core", err);
-	if (!d2 || !core) {
-		free(d2), free(core);
+	uint8_t *others = dlld_calloc(count, 1, "organ cores", err);
+	if (!d2 || !core || !others) {
+		free(d2), free(core), free(others);
 		return DLLD_STATUS_NO_MEMORY;
 	}
 	enum dlld_status st = lesion_edt_sq(&w->g, w->cand, 0, d2, w->pool, err);
@@ -264,23 +297,16 @@ enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *re
 		r = w->o->open_radius_mm * scale[s];
 		for (size_t v = 0; v < count; v++)
 			core[v] = d2[v] > r * r;
-		st = pick_right_component(w, core, w->liver, &found, err);
+		st = pick_right_component(w, core, w->liver, others, &found, err);
 	}
 	if (!st && !found)
 		st = dlld_error_set(err, DLLD_STATUS_INCONSISTENT, w->ct->prov.source_path,
 				    "liver mask: no liver-like tissue (%.0f..%.0f HU) on the patient's right",
 				    w->lo, w->hi);
-	/* Grow back by the erosion radius (plus a coarse voxel's rounding), only
-	 * inside the band, and keep the piece that holds the core. */
 	if (!st)
-		st = lesion_dilate(&w->g, w->liver, r + 1.0, w->pool, err);
-	if (!st) {
-		for (size_t v = 0; v < count; v++)
-			core[v] = w->liver[v] && w->cand[v];
-		st = pick_right_component(w, core, w->liver, &found, err);
-	}
+		st = grow_back(w, others, r + w->o->grow_mm, core, err);
 	rep->open_radius_mm = r;
-	free(d2), free(core);
+	free(d2), free(core), free(others);
 	return st;
 }
 

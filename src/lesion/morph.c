@@ -199,17 +199,19 @@ long lesion_components(const struct lesion_grid *g, const uint8_t *mask, int32_t
  * reached to 1. */
 static void fill_block(uint8_t *m, size_t w, size_t h, size_t d, uint8_t *seen, size_t *stack)
 {
-	size_t n = w * h * d, top = 0;
+	size_t n = w * h * d, top = 0, wh = w * h;
 	memset(seen, 0, n);
-	for (size_t v = 0; v < n; v++) {
-		size_t i = v % w, j = (v / w) % h, k = v / (w * h);
-		bool border = i == 0 || j == 0 || i + 1 == w || j + 1 == h ||
-			      (d > 1 && (k == 0 || k + 1 == d));
-		if (border && !m[v]) {
-			seen[v] = 1;
-			stack[top++] = v;
+	for (size_t k = 0; k < d; k++)
+		for (size_t j = 0; j < h; j++) {
+			bool whole_row = j == 0 || j + 1 == h || (d > 1 && (k == 0 || k + 1 == d));
+			for (size_t i = 0; i < w; i += (whole_row || i + 1 == w) ? 1 : w - 1) {
+				size_t v = k * wh + j * w + i;
+				if (!m[v]) {
+					seen[v] = 1;
+					stack[top++] = v;
+				}
+			}
 		}
-	}
 	while (top) {
 		size_t v = stack[--top];
 		size_t i = v % w, j = (v / w) % h, k = v / (w * h);
