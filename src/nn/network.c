@@ -120,6 +120,8 @@ static enum dlld_status plan_input(struct dlld_network *net, const struct dlld_c
 	if (!c->width || !c->height || !c->channels)
 		return dlld_error_set_line(err, DLLD_STATUS_MALFORMED, net->file, s->line,
 					   "[net] needs width, height and channels");
+	c->max_crop = c->max_crop ? c->max_crop : 2 * c->width; /* darknet's defaults */
+	c->min_crop = c->min_crop ? c->min_crop : c->width;
 	net->input = (struct dlld_shape){opts->batch ? opts->batch
 						     : (c->batch / c->subdivisions > 0
 								? c->batch / c->subdivisions
