@@ -18,6 +18,13 @@ void dlld_ct_convert_float(const float *hu, size_t n, enum dlld_nifti_type type,
 enum dlld_status dlld_dicom_load(const char *path, const struct dlld_ct_load_options *opts,
 				 struct dlld_volume **out, struct dlld_error *err);
 
+/* Returns the status a failed callee left in err (err may be NULL: then
+ * DLLD_STATUS_NO_MEMORY, the only failure of the allocators it follows). */
+static inline enum dlld_status dlld_ct_status(const struct dlld_error *err)
+{
+	return err && err->status ? err->status : DLLD_STATUS_NO_MEMORY;
+}
+
 /* Rounds and clamps x to int16. */
 int16_t dlld_ct_round_i16(double x);
 

@@ -272,7 +272,7 @@ enum dlld_status dlld_dicom_scan_load(const struct dlld_dicom_scan *scan, size_t
 				      ser->info.series_uid, g.dims[0], g.dims[1], g.dims[2]);
 	v = dlld_volume_create(&g, err);
 	if (!v)
-		return err->status;
+		return dlld_ct_status(err);
 	if (resample) {
 		if (!dlld_size_mul(plane, ser->n_files, &n) ||
 		    !(stack = dlld_calloc(n, sizeof *stack, "DICOM slice stack", err))) {

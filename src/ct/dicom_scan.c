@@ -60,7 +60,7 @@ static enum dlld_status add_file(struct dlld_dicom_scan *s, const char *path, bo
 	}
 	f.path = dlld_strdup(path, err);
 	if (!f.path)
-		return err->status;
+		return dlld_ct_status(err);
 	s->files[s->n_files++] = f;
 	return DLLD_STATUS_OK;
 }
@@ -107,7 +107,7 @@ static enum dlld_status list_dir(const char *dir, char ***out, size_t *n_out,
 		if (!names[n]) {
 			free_names(names, n);
 			closedir(d);
-			return err->status;
+			return dlld_ct_status(err);
 		}
 		n++;
 	}
@@ -328,7 +328,7 @@ static enum dlld_status group_series(struct dlld_dicom_scan *s, struct dlld_erro
 {
 	s->series = dlld_calloc(s->n_files, sizeof *s->series, "DICOM series", err);
 	if (!s->series)
-		return err->status;
+		return dlld_ct_status(err);
 	for (size_t i = 0; i < s->n_files; i++) {
 		const char *uid = s->files[i].info.series_uid;
 		struct dlld_dicom_series *ser = NULL;
@@ -340,7 +340,7 @@ static enum dlld_status group_series(struct dlld_dicom_scan *s, struct dlld_erro
 			ser->file_index = dlld_calloc(s->n_files, sizeof *ser->file_index,
 						      "DICOM series files", err);
 			if (!ser->file_index)
-				return err->status;
+				return dlld_ct_status(err);
 		}
 		ser->file_index[ser->n_files++] = i;
 	}
@@ -400,7 +400,7 @@ enum dlld_status dlld_dicom_scan(const char *path, struct dlld_dicom_scan **out,
 		return dlld_error_set(err, DLLD_STATUS_NOT_FOUND, path, "no such file or folder");
 	s = dlld_calloc(1, sizeof *s, "DICOM scan", err);
 	if (!s)
-		return err->status;
+		return dlld_ct_status(err);
 	snprintf(s->path, sizeof s->path, "%s", path);
 	st = is_dir ? walk(s, path, 0, err) : add_file(s, path, true, err);
 	if (!st && s->n_files == 0)

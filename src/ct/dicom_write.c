@@ -210,7 +210,7 @@ enum dlld_status dlld_dicom_write_series(const struct dlld_volume *v, const char
 	pixels = dlld_calloc((size_t)g->dims[0] * (size_t)g->dims[1], sizeof *pixels,
 			     "DICOM slice", err);
 	if (!pixels)
-		return err->status;
+		return dlld_ct_status(err);
 	for (int32_t k = 0; k < g->dims[2] && !st; k++)
 		st = write_slice(v, dir, k, o, &t, pixels, err);
 	free(pixels);

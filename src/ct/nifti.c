@@ -397,7 +397,7 @@ enum dlld_status dlld_nifti_read_volume(const char *path, struct dlld_volume **o
 	v = dlld_volume_create(&raw.geom, err);
 	if (!v) {
 		free(raw.data);
-		return err->status;
+		return dlld_ct_status(err);
 	}
 	scaling(&raw.hdr, &slope, &inter);
 	raw.type->convert(raw.data, raw.nvox, slope, inter, v->hu);
@@ -424,7 +424,7 @@ enum dlld_status dlld_nifti_read_labels(const char *path, struct dlld_labelmap *
 	m = dlld_labelmap_create(&raw.geom, err);
 	if (!m) {
 		free(raw.data);
-		return err->status;
+		return dlld_ct_status(err);
 	}
 	scaling(&raw.hdr, &slope, &inter);
 	for (size_t i = 0; i < raw.nvox; i++) {
@@ -517,7 +517,7 @@ enum dlld_status dlld_nifti_write_volume(const struct dlld_volume *v, const char
 		return dlld_error_set(err, DLLD_STATUS_NO_MEMORY, path, "volume too large");
 	buf = dlld_calloc(nbytes, 1, "NIfTI output", err);
 	if (!buf)
-		return err->status;
+		return dlld_ct_status(err);
 	dlld_ct_convert_float(v->hu, n, type, buf);
 	st = write_nifti(path, &h, buf, nbytes, err);
 	free(buf);
@@ -544,7 +544,7 @@ enum dlld_status dlld_nifti_write_labels(const struct dlld_labelmap *m, const ch
 	make_header(&m->geom, &write_types[DLLD_NIFTI_TYPE_UINT8], &h);
 	buf8 = dlld_calloc(n, 1, "NIfTI label output", err);
 	if (!buf8)
-		return err->status;
+		return dlld_ct_status(err);
 	for (size_t i = 0; i < n; i++)
 		buf8[i] = (uint8_t)m->label[i];
 	st = write_nifti(path, &h, buf8, n, err);

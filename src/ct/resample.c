@@ -41,7 +41,7 @@ static enum dlld_status kernel_make(int32_t n_in, int32_t n_out, double scale, s
 	k->w = dlld_calloc((size_t)n_out * (size_t)k->taps, sizeof *k->w, "resampling kernel", err);
 	if (!k->first || !k->w) {
 		kernel_free(k);
-		return err->status;
+		return dlld_ct_status(err);
 	}
 	for (int32_t o = 0; o < n_out; o++) {
 		double c = (o + 0.5) * scale - 0.5, total = 0;
@@ -123,7 +123,7 @@ enum dlld_status dlld_ct_resample_inplane(const struct dlld_volume *v, double ta
 		kernel_free(&kx);
 		free(tmp);
 		dlld_volume_destroy(r);
-		return err->status;
+		return dlld_ct_status(err);
 	}
 	for (int32_t k = 0; k < g.dims[2]; k++) {
 		const float *src = v->hu + (size_t)k * (size_t)nx * (size_t)ny;
@@ -154,7 +154,7 @@ enum dlld_status dlld_labelmap_resample_inplane(const struct dlld_labelmap *m, d
 				      "bad in-plane target spacing %g mm", target_mm);
 	r = dlld_labelmap_create(&g, err);
 	if (!r)
-		return err->status;
+		return dlld_ct_status(err);
 	for (int32_t k = 0; k < g.dims[2]; k++)
 		for (int32_t j = 0; j < g.dims[1]; j++) {
 			double yj = floor((j + 0.5) * scale[1]);
