@@ -47,6 +47,17 @@ sys.exit(not (len(a)==len(b) and max(abs(x-y) for x,y in zip(a,b))<1e-4))"
 	head -c 5000 "$T/w.weights" >"$T/cut.weights"
 	expect_exit 3 "net forward with truncated weights" -- "$DLLD" net forward --cfg "$T/tiny.cfg" --weights "$T/cut.weights" \
 		--input "$FIX/darknet_tiny_96x64.in.f32" -o "$T/o3.f32"
+	expect_exit 0 "net forward --all-layers --no-fold" -- "$DLLD" net forward --cfg "$T/tiny.cfg" --weights "$T/w.dlld" \
+		--input "$FIX/darknet_tiny_96x64.in.f32" -o "$T/all.f32" --all-layers --no-fold --quiet
+	expect_grep "lists every layer" "layer 22 convolutional 1x255x4x6" "$T_TMP/stdout"
+	expect_true "all-layers file holds every output" test "$(awk '{split($4,d,"x"); n+=d[1]*d[2]*d[3]*d[4]} END {print n*4}' "$T_TMP/stdout")" -eq "$(wc -c <"$T/all.f32")"
+	sed -e 's/^channels=.*/channels=1/' "$T/tiny.cfg" >"$T/tiny1.cfg"
+	expect_exit 0 "net init 1-channel" -- "$DLLD" net init --cfg "$T/tiny1.cfg" -o "$T/w1.weights" --quiet
+	head -c $((96 * 64 * 4)) "$FIX/darknet_tiny_96x64.in.f32" >"$T/in1.f32"
+	expect_exit 0 "net forward 1-channel" -- "$DLLD" net forward --cfg "$T/tiny1.cfg" --weights "$T/w1.weights" \
+		--input "$T/in1.f32" -o "$T/o1.f32" --quiet
+	expect_exit 4 "3-channel weights do not fit a 1-channel cfg" -- "$DLLD" net forward --cfg "$T/tiny1.cfg" \
+		--weights "$T/w.weights" --input "$T/in1.f32" -o "$T/o5.f32" --quiet
 	expect_exit 1 "net forward without --input" -- "$DLLD" net forward --cfg "$T/tiny.cfg" --weights "$T/w.dlld" -o "$T/o4.f32"
 	expect_true "no partial output left" test ! -e "$T/o2.f32" -a ! -e "$T/o3.f32"
 else
