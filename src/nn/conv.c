@@ -17,6 +17,7 @@
  */
 #include "nn/layer.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -96,6 +97,9 @@ static enum dlld_status conv_plan(struct dlld_layer *l, const struct dlld_plan *
 					   l->in.w, l->in.h);
 	k = (size_t)(l->in.c / c->groups) * (size_t)c->size * (size_t)c->size;
 	plane = dlld_shape_plane(l->out);
+	if (k > INT_MAX || dlld_shape_plane(l->in) > INT_MAX)
+		return dlld_error_set_line(err, DLLD_STATUS_INCONSISTENT, p->file, l->line,
+					   "convolution of %zu values per output is too large", k);
 	dlld_plan_add_param(l, "biases", n, true, false);
 	if (c->batch_normalize) {
 		dlld_plan_add_param(l, "scales", n, true, false);

@@ -7,6 +7,7 @@
  */
 #include "nn/network.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,9 @@ static enum dlld_status plan_input(struct dlld_network *net, const struct dlld_c
 	if (!c->width || !c->height || !c->channels)
 		return dlld_error_set_line(err, DLLD_STATUS_MALFORMED, net->file, s->line,
 					   "[net] needs width, height and channels");
+	if ((size_t)c->width * (size_t)c->height > INT_MAX / 4)
+		return dlld_error_set_line(err, DLLD_STATUS_MALFORMED, net->file, s->line,
+					   "input of %dx%d is too large", c->width, c->height);
 	c->max_crop = c->max_crop ? c->max_crop : 2 * c->width; /* darknet's defaults */
 	c->min_crop = c->min_crop ? c->min_crop : c->width;
 	net->input = (struct dlld_shape){opts->batch ? opts->batch
@@ -149,7 +153,9 @@ static enum dlld_status plan_layer(struct dlld_network *net, const struct dlld_c
 	st = dlld_cfg_apply(net->file, s, ops->keys, l, err);
 	if (st == DLLD_STATUS_OK)
 		st = ops->plan(l, &p, err);
-	if (st == DLLD_STATUS_OK && dlld_shape_count(l->out) > ((size_t)1 << 34))
+	/* kernels index a plane and a GEMM dimension with int */
+	if (st == DLLD_STATUS_OK && (dlld_shape_count(l->out) > ((size_t)1 << 34) ||
+				     dlld_shape_plane(l->out) > INT_MAX))
 		st = dlld_error_set_line(err, DLLD_STATUS_NO_MEMORY, net->file, s->line,
 					 "output of %dx%dx%d is too large", l->out.w, l->out.h,
 					 l->out.c);

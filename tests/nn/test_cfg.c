@@ -153,6 +153,13 @@ static const struct bad_cfg bad_cfgs[] = {
 	 DLLD_STATUS_INCONSISTENT, 5, "larger"},
 	{"[net]\nwidth=4\nheight=4\nchannels=3\n[maxpool]\nsize=2\nstride=2\npadding=10\n",
 	 DLLD_STATUS_INCONSISTENT, 5, "outside"},
+	{"[net]\nwidth=65536\nheight=65536\nchannels=3\n[maxpool]\n", DLLD_STATUS_MALFORMED, 1,
+	 "too large"},
+	{"[net]\nwidth=8192\nheight=8192\nchannels=3\n[upsample]\nstride=64\n",
+	 DLLD_STATUS_INCONSISTENT, 5, "too large"},
+	{"[net]\nwidth=2048\nheight=2048\nchannels=1\n[convolutional]\nfilters=3000\n"
+	 "[convolutional]\nfilters=3000\n",
+	 DLLD_STATUS_NO_MEMORY, -1, "GiB"},
 };
 
 static void test_bad_cfgs(void)
