@@ -134,7 +134,8 @@ void dlld_fp_options_default(struct dlld_fp_options *o);
 /* Applies the enabled steps in enum order to the lesions not yet dropped and
  * sets dropped_by of each lesion removed; counts it in removed[step] (may be
  * NULL). ct and liver (borrowed, same grid as the boxes) may be NULL: the
- * steps that need them are then skipped. Returns 4 when the grids differ. */
+ * steps that need them are then skipped (span needs either for the slice
+ * step). Returns 4 when the grids differ or a lesion lies beyond them. */
 enum dlld_status dlld_fp_filter(const struct dlld_fp_options *opts, const struct dlld_volume *ct,
 				const struct dlld_labelmap *liver, struct dlld_lesion_set *set,
 				size_t removed[DLLD_FP_STEP_COUNT], struct dlld_error *err);

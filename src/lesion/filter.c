@@ -68,6 +68,7 @@ static enum dlld_status inside_fraction(const struct dlld_lesion *L, const struc
 {
 	const struct dlld_geometry *g = &liver->geom;
 	int32_t lo[3] = {g->dims[0], g->dims[1], L->first_slice}, hi[3] = {-1, -1, L->last_slice};
+
 	for (size_t b = 0; b < L->n_boxes; b++) {
 		int32_t a[2], z[2];
 		if (!box_pixels(&box[b], g, a, z))
@@ -248,6 +249,11 @@ enum dlld_status dlld_fp_filter(const struct dlld_fp_options *opts, const struct
 		return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, NULL,
 				      "false-positive filter: the liver mask is not on the CT grid");
 	const struct dlld_geometry *g = ct ? &ct->geom : (liver ? &liver->geom : NULL);
+	for (size_t l = 0; g && l < set->n_lesions; l++)
+		if (set->lesions[l].last_slice >= g->dims[2])
+			return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, NULL,
+					      "false-positive filter: a lesion on slice %d, the volume has %d",
+					      (int)set->lesions[l].last_slice, (int)g->dims[2]);
 	double liver_hu = (ct && liver && opts->enable[DLLD_FP_STEP_VESSEL]) ?
 				  liver_median_hu(ct, liver) : NAN;
 	for (int s = 0; s < DLLD_FP_STEP_COUNT; s++) {

@@ -172,6 +172,13 @@ static void test_filter_steps(void)
 	for (size_t l = 0; l < set.n_lesions; l++)
 		CHECK_INT_EQ(set.lesions[l].dropped_by, -1);
 	dlld_lesion_set_free(&set);
+	/* Lesions beyond the liver mask's slices: inconsistent, not a crash. */
+	struct dlld_geometry tall;
+	grid(&tall, 64, 64, 40, 1.0, 1.0);
+	struct dlld_voxel_box high = box(35, 5.5, 5.5, 17.5, 17.5, 0.9f, 0.0f);
+	CHECK_INT_EQ(dlld_lesion_link(&tall, &high, 1, NULL, &set, NULL), 0);
+	CHECK_INT_EQ(dlld_fp_filter(NULL, NULL, liver, &set, removed, NULL), DLLD_STATUS_INCONSISTENT);
+	dlld_lesion_set_free(&set);
 	dlld_volume_destroy(ct);
 	dlld_labelmap_destroy(liver);
 }
