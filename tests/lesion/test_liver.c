@@ -255,8 +255,97 @@ static void test_morphology(void)
 	CHECK_INT_EQ(m[(2 * 8 + 3) * 12 + 6], 1);
 }
 
+/* A hand-made abdomen: 2 × 2 × 2.5 mm voxels, body of muscle (50 HU) in a
+ * fat rim, lungs in the top 30 mm, a liver ellipsoid (110 HU, with a 60 HU
+ * lesion and a 170 HU vessel inside) on the patient's right under the right
+ * lung, a spleen (105 HU) on the left touching the liver through a 6 mm
+ * bridge, and noise of 15 HU. The mask must find the liver, lesion and
+ * vessel included, and leave the spleen out. */
+static void test_phantom(void)
+{
+	const int32_t dims[3] = {120, 100, 64};
+	const double sp[3] = {2.0, 2.0, 2.5}, origin[3] = {-120.0, -100.0, 0.0};
+	struct dlld_geometry g;
+	struct dlld_rng rng;
+	dlld_geometry_init(&g, dims, sp, origin);
+	dlld_rng_seed(&rng, 7);
+	struct dlld_volume *ct = dlld_volume_create(&g, NULL);
+	struct dlld_labelmap *truth = dlld_labelmap_create(&g, NULL), *m = NULL;
+	if (!ct || !truth)
+		return;
+	size_t spleen_hits = 0;
+	for (int32_t k = 0; k < dims[2]; k++)
+		for (int32_t j = 0; j < dims[1]; j++)
+			for (int32_t i = 0; i < dims[0]; i++) {
+				double p[3];
+				dlld_geometry_to_lps(&g, i, j, k, p);
+				double body = (p[0] / 110) * (p[0] / 110) + (p[1] / 85) * (p[1] / 85);
+				double liver = ((p[0] + 50) / 60) * ((p[0] + 50) / 60) +
+					       ((p[1] + 5) / 55) * ((p[1] + 5) / 55) +
+					       ((p[2] - 85) / 55) * ((p[2] - 85) / 55);
+				double spleen = ((p[0] - 55) / 25) * ((p[0] - 55) / 25) +
+						((p[1] - 25) / 35) * ((p[1] - 25) / 35) +
+						((p[2] - 100) / 40) * ((p[2] - 100) / 40);
+				bool bridge = p[0] > 0 && p[0] < 40 && fabs(p[1] - 20) < 3 &&
+					      fabs(p[2] - 100) < 10;
+				double lesion = (p[0] + 60) * (p[0] + 60) + (p[1] + 10) * (p[1] + 10) +
+						(p[2] - 80) * (p[2] - 80);
+				bool vessel = (p[0] + 30) * (p[0] + 30) + (p[1] - 5) * (p[1] - 5) < 25 &&
+					      fabs(p[2] - 85) < 40;
+				bool lung = p[2] > 130 && fabs(fabs(p[0]) - 50) < 40 && fabs(p[1]) < 60;
+				double hu = -1000;
+				if (body < 1)
+					hu = body > 0.85 ? -100 : 50;
+				if (body < 0.85 && (spleen < 1 || bridge))
+					hu = 105;
+				if (body < 0.85 && liver < 1) {
+					hu = lesion < 15 * 15 ? 60 : (vessel ? 170 : 110);
+					truth->label[dlld_voxel_index(&g, i, j, k)] = 1;
+				}
+				if (body < 0.85 && lung)
+					hu = -850;
+				ct->hu[dlld_voxel_index(&g, i, j, k)] =
+					(float)(hu + (hu > -900 ? 15.0 * dlld_rng_normal(&rng) : 0.0));
+			}
+	struct dlld_error err;
+	char buf[1600];
+	struct dlld_liver_report rep;
+	dlld_error_clear(&err);
+	CHECK_MSG(dlld_liver_mask(ct, NULL, &rep, &m, &err) == DLLD_STATUS_OK, "%s",
+		  dlld_error_format(&err, buf, sizeof buf));
+	if (m) {
+		double dice = dlld_label_dice(m, 1, truth, 1);
+		size_t n = 0;
+		dlld_geometry_voxels(&g, &n);
+		for (size_t v = 0; v < n; v++) {
+			double p[3];
+			dlld_geometry_to_lps(&g, (double)(v % 120), (double)(v / 120 % 100),
+					     (double)(v / 12000), p);
+			spleen_hits += m->label[v] && p[0] > 30;
+		}
+		printf("  phantom: Dice %.4f, band %.0f..%.0f HU, lung %s, %zu voxels left of x = 30 mm\n",
+		       dice, rep.hu_lo, rep.hu_hi, rep.lung_found ? "yes" : "no", spleen_hits);
+		CHECK(rep.lung_found);
+		CHECK(dice >= 0.95);
+		CHECK_INT_EQ(spleen_hits, 0);
+		CHECK_INT_EQ(m->label[dlld_voxel_index(&g, 30, 45, 32)], 1); /* lesion (-60, -10, 80) */
+	}
+	/* Nothing but air: no body, an error, not a crash. */
+	size_t n = 0;
+	dlld_geometry_voxels(&g, &n);
+	for (size_t v = 0; v < n; v++)
+		ct->hu[v] = -1000.0f;
+	struct dlld_labelmap *none = NULL;
+	CHECK_INT_EQ(dlld_liver_mask(ct, NULL, NULL, &none, NULL), DLLD_STATUS_INCONSISTENT);
+	CHECK(none == NULL);
+	dlld_labelmap_destroy(m);
+	dlld_labelmap_destroy(truth);
+	dlld_volume_destroy(ct);
+}
+
 int main(void)
 {
+	dlld_test_run("liver mask of a hand-made abdomen", test_phantom);
 	dlld_test_run("EDT on an anisotropic grid is exact", test_edt_anisotropic);
 	dlld_test_run("closing, components and hole filling", test_morphology);
 	dlld_test_run("liver Dice: 3D-IRCADb patient 1", test_ircadb_patient1);
