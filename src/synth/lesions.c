@@ -70,10 +70,11 @@ float synth_lesion_shade(const struct synth_object *o, const float p[3], float d
 	case DLLD_SYNTH_CLASS_CYST:
 		return hu;
 	case DLLD_SYNTH_CLASS_HEMANGIOMA:
-		/* nodules: angular noise decides how far in the enhancement reaches */
-		t = synth_noise3(l->texture_seed, u[0] * 2.2f + 5.0f, u[1] * 2.2f + 5.0f,
-				 u[2] * 2.2f + 5.0f);
-		if (l->fill >= 0.99f || rho > 1.0f - l->fill * (0.55f + 0.9f * fmaxf(t, 0.0f)))
+		/* discontinuous peripheral nodules: angular noise decides where
+		 * and how far in the enhancement reaches (none where t < -0.1) */
+		t = synth_noise3(l->texture_seed, u[0] * 3.0f + 5.0f, u[1] * 3.0f + 5.0f,
+				 u[2] * 3.0f + 5.0f);
+		if (l->fill >= 0.99f || (t > -0.1f && rho > 1.0f - l->fill * (0.35f + 1.2f * (t + 0.1f))))
 			return l->rim_hu + 6.0f * t;
 		return hu;
 	case DLLD_SYNTH_CLASS_COUNT:
@@ -130,7 +131,7 @@ static void lesion_design(struct synth_object *o, const struct synth_anatomy *a,
 		o->edge_mm = uni(rng, 0.5, 1.0);
 		l->core_hu = a->liver_hu - uni(rng, 45, 70);
 		l->rim_hu = a->blood_hu - uni(rng, 0, 20);
-		l->fill = diameter_mm < 12.0 && dlld_rng_uniform(rng) < 0.5 ? 1.0f : uni(rng, 0.2, 0.8);
+		l->fill = diameter_mm < 12.0 && dlld_rng_uniform(rng) < 0.5 ? 1.0f : uni(rng, 0.3, 0.9);
 		break;
 	case DLLD_SYNTH_CLASS_COUNT:
 		break;
