@@ -27,12 +27,15 @@
 #include <gdcmWriter.h>
 
 // Under LeakSanitizer: the objects of a GDCM call interrupted by one of its
-// assertions are abandoned by design (see guarded()); GDCM's own frames are
-// not unwindable, so its allocations are matched by library name.
+// assertions are abandoned by design (see guarded()), and GDCM's codecs leak
+// their OpenJPEG/CharLS decoders on some damaged streams; GDCM's frames are
+// not unwindable, so these allocations are matched by library name.
 extern "C" const char *__lsan_default_suppressions(void);
 extern "C" const char *__lsan_default_suppressions(void)
 {
-	return "leak:libgdcmDSED.so\nleak:libgdcmMSFF.so\nleak:libgdcmCommon.so\n";
+	return "leak:libgdcmDSED.so\nleak:libgdcmMSFF.so\nleak:libgdcmCommon.so\n"
+	       "leak:libgdcmjpeg8.so\nleak:libgdcmjpeg12.so\nleak:libgdcmjpeg16.so\n"
+	       "leak:libopenjp2.so\nleak:libcharls.so\n";
 }
 
 namespace {

@@ -12,11 +12,17 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #define UNDEFINED_LENGTH 0xffffffffu
 #define GUARD_MAX_DEPTH 64
 
-enum syntax { SYNTAX_EXPLICIT_LE, SYNTAX_IMPLICIT_LE, SYNTAX_EXPLICIT_BE };
+/* SYNTAX_DEFLATED: explicit little endian, raw-deflated after the meta group. */
+enum syntax { SYNTAX_EXPLICIT_LE, SYNTAX_IMPLICIT_LE, SYNTAX_EXPLICIT_BE, SYNTAX_DEFLATED };
+
+/* A deflated dataset is inflated to a temporary file for the walk, up to
+ * this size (a 4096 x 4096 x 32-bit frame is 64 MiB). */
+#define GUARD_MAX_INFLATED ((long long)80 << 20)
 
 struct walker {
 	FILE *fp;
@@ -214,13 +220,59 @@ static bool read_meta(struct walker *w, enum syntax *sx, long long *start)
 		else if (!strcmp(ts, "1.2.840.10008.1.2.2"))
 			*sx = SYNTAX_EXPLICIT_BE;
 		else if (!strcmp(ts, "1.2.840.10008.1.2.1.99"))
-			at = -1; /* deflated: the bytes are compressed, GDCM inflates */
+			*sx = SYNTAX_DEFLATED;
 	} else if (fseeko(w->fp, 0, SEEK_SET) == 0 && fread(first, 1, 6, w->fp) == 6 &&
 		   !(first[4] >= 'A' && first[4] <= 'Z' && first[5] >= 'A' && first[5] <= 'Z')) {
 		*sx = SYNTAX_IMPLICIT_LE; /* no preamble and no VR: implicit */
 	}
 	*start = at;
 	return dicm;
+}
+
+/* Inflates the raw-deflate dataset at `at` into a temporary file and walks
+ * it as explicit little endian; false with reason filled when the stream is
+ * corrupt, inflates beyond GUARD_MAX_INFLATED, or a length does not fit. */
+static bool walk_deflated(struct walker *w, long long at)
+{
+	unsigned char in[16384], out[65536];
+	struct walker inner = {tmpfile(), 0, w->reason, w->reason_size};
+	z_stream z;
+	int zr = Z_OK;
+	long long after;
+	bool ok = false;
+
+	memset(&z, 0, sizeof z);
+	if (!inner.fp || fseeko(w->fp, at, SEEK_SET) != 0 || inflateInit2(&z, -15) != Z_OK) {
+		if (inner.fp)
+			fclose(inner.fp);
+		return true; /* cannot check: GDCM will decide */
+	}
+	while (zr != Z_STREAM_END && inner.size <= GUARD_MAX_INFLATED) {
+		z.next_in = in;
+		z.avail_in = (uInt)fread(in, 1, sizeof in, w->fp);
+		if (z.avail_in == 0)
+			break;
+		do {
+			z.next_out = out;
+			z.avail_out = sizeof out;
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+				break;
+			inner.size += (long long)fwrite(out, 1, sizeof out - z.avail_out, inner.fp);
+		} while (z.avail_out == 0 && inner.size <= GUARD_MAX_INFLATED);
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+			break;
+	}
+	inflateEnd(&z);
+	if (inner.size > GUARD_MAX_INFLATED)
+		snprintf(w->reason, w->reason_size, "deflated dataset inflates beyond %lld MiB",
+			 GUARD_MAX_INFLATED >> 20);
+	else if (zr != Z_STREAM_END)
+		snprintf(w->reason, w->reason_size, "deflated dataset is corrupt or truncated");
+	else
+		ok = walk(&inner, 0, inner.size, SYNTAX_EXPLICIT_LE, 0, false, &after);
+	fclose(inner.fp);
+	return ok;
 }
 
 enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, size_t reason_size)
@@ -243,8 +295,11 @@ enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, siz
 		ok = false;
 	} else if (start == -3) {
 		ok = false; /* a meta element too long for the file; reason filled */
-	} else if (start >= 0 && w.size > 0)
+	} else if (sx == SYNTAX_DEFLATED) {
+		ok = walk_deflated(&w, start);
+	} else if (w.size > 0) {
 		ok = walk(&w, start, w.size, sx, 0, false, &after);
+	}
 	fclose(w.fp);
 	if (ok)
 		return DLLD_DICOM_GUARD_OK;
