@@ -200,8 +200,10 @@ struct dlld_dicom_write_options {
  * RescaleIntercept -1024, ImagePositionPatient / ImageOrientationPatient /
  * PixelSpacing / SliceThickness from the geometry (columns of the affine must
  * be orthogonal). Each file is written atomically. Reading the series back
- * with dlld_ct_load gives the HU rounded to integers on the same grid.
- * opts may be NULL. Borrows v. */
+ * with dlld_ct_load gives the HU rounded to integers on the same grid (when
+ * the slice axis points along row x column, as for any LPS-axial volume;
+ * otherwise the reader's ascending-position order reverses k). opts may be
+ * NULL. Borrows v. */
 enum dlld_status dlld_dicom_write_series(const struct dlld_volume *v, const char *dir,
 					 const struct dlld_dicom_write_options *opts,
 					 struct dlld_error *err);
