@@ -12,7 +12,8 @@
 # Run from the repository root:  sh tests/fuzz/run.sh 30
 set -u
 SECONDS_EACH=${1:-30}
-make fuzz >build-fuzz.log 2>&1 || { tail -n 30 build-fuzz.log; echo "fuzz build failed"; exit 1; }
+mkdir -p build-fuzz
+make fuzz >build-fuzz/build.log 2>&1 || { tail -n 30 build-fuzz/build.log; echo "fuzz build failed"; exit 1; }
 DATA=${DLLD_DATA:-../shared/data}
 mkdir -p build-fuzz/findings
 status=0
