@@ -2,6 +2,7 @@
 # bench/run_nn.sh — the nn engine benchmark of issue 4, one command:
 #
 #     bench/run_nn.sh [--quick] [--reps N] [--darknet-reps N] [--no-darknet] [--no-torch]
+#                     [--no-gemm]
 #
 # Builds the benchmark programs (make BUILD=$BUILD bench; BUILD defaults to
 # build-bench), then, side by side in one run:
@@ -29,6 +30,7 @@ DN_REPS=1
 QUICK=0
 DARKNET=1
 TORCH=1
+GEMM_RUN=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1; REPS=3 ;;
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
 	--darknet-reps) DN_REPS=$2; shift ;;
 	--no-darknet) DARKNET=0 ;;
 	--no-torch) TORCH=0 ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	--no-gemm) GEMM_RUN=0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "run_nn.sh: unknown option $1" >&2; exit 1 ;;
 	esac
 	shift
@@ -57,31 +60,34 @@ echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# raw rows: $ROWS"
 
 # ---- 1. GEMM ------------------------------------------------------------------
-if grep -q avx512f /proc/cpuinfo; then FORCE=SkylakeX; else FORCE=Haswell; fi
-gemm_args="--reps $REPS"
-[ "$QUICK" = 1 ] && gemm_args="$gemm_args --quick"
-"$GEMM" $gemm_args >"$OUT/gemm.tsv"
-OPENBLAS_CORETYPE=$FORCE "$GEMM" $gemm_args | awk -F'\t' -v f="$FORCE" \
-	'/^#/ {print; next} $2 == "openblas" {$2 = "openblas-" f; print}' OFS='\t' >"$OUT/gemm_forced.tsv"
-echo
-echo "## GEMM (median ms, GFLOP/s)"
-grep '^#' "$OUT/gemm.tsv" "$OUT/gemm_forced.tsv" | sed 's/^[^:]*://'
-{ grep -v '^#' "$OUT/gemm.tsv"; grep -v -e '^#' -e '^shape' "$OUT/gemm_forced.tsv"; } |
-	awk -F'\t' 'NR == 1 {next} {key = $1 "\t" $3; g[key, $2] = $5; shapes[key] = 1; impl[$2] = 1}
-	END {
-		printf "| shape | threads |"; n = 0
-		for (i in impl) names[++n] = i
-		for (a = 1; a <= n; a++) for (b = a + 1; b <= n; b++) if (names[b] < names[a]) {t = names[a]; names[a] = names[b]; names[b] = t}
-		for (a = 1; a <= n; a++) printf " %s |", names[a]; printf "\n|---|---|"
-		for (a = 1; a <= n; a++) printf "---|"; printf "\n"; fflush()
-		for (k in shapes) { split(k, p, "\t"); row = sprintf("| %s | %s |", p[1], p[2])
-			for (a = 1; a <= n; a++) row = row sprintf(" %s |", ((k, names[a]) in g) ? g[k, names[a]] : "")
-			print row | "sort" }
-		close("sort")
-	}'
-PEAK=$(cat "$OUT/gemm.tsv" "$OUT/gemm_forced.tsv" |
-	awk -F'\t' -v t="$THREADS" '$1 == "square 1536" && $3 == t && $5 > p {p = $5} END {print p + 0}')
-echo "measured sgemm peak ($THREADS threads, best of all libraries, square 1536): $PEAK GFLOP/s"
+PEAK=0
+if [ "$GEMM_RUN" = 1 ]; then
+	if grep -q avx512f /proc/cpuinfo; then FORCE=SkylakeX; else FORCE=Haswell; fi
+	gemm_args="--reps $REPS"
+	[ "$QUICK" = 1 ] && gemm_args="$gemm_args --quick"
+	"$GEMM" $gemm_args >"$OUT/gemm.tsv"
+	OPENBLAS_CORETYPE=$FORCE "$GEMM" $gemm_args | awk -F'\t' -v f="$FORCE" \
+		'/^#/ {print; next} $2 == "openblas" {$2 = "openblas-" f; print}' OFS='\t' >"$OUT/gemm_forced.tsv"
+	echo
+	echo "## GEMM (median ms, GFLOP/s)"
+	grep '^#' "$OUT/gemm.tsv" "$OUT/gemm_forced.tsv" | sed 's/^[^:]*://'
+	{ grep -v '^#' "$OUT/gemm.tsv"; grep -v -e '^#' -e '^shape' "$OUT/gemm_forced.tsv"; } |
+		awk -F'\t' 'NR == 1 {next} {key = $1 "\t" $3; g[key, $2] = $5; shapes[key] = 1; impl[$2] = 1}
+		END {
+			printf "| shape | threads |"; n = 0
+			for (i in impl) names[++n] = i
+			for (a = 1; a <= n; a++) for (b = a + 1; b <= n; b++) if (names[b] < names[a]) {t = names[a]; names[a] = names[b]; names[b] = t}
+			for (a = 1; a <= n; a++) printf " %s |", names[a]; printf "\n|---|---|"
+			for (a = 1; a <= n; a++) printf "---|"; printf "\n"; fflush()
+			for (k in shapes) { split(k, p, "\t"); row = sprintf("| %s | %s |", p[1], p[2])
+				for (a = 1; a <= n; a++) row = row sprintf(" %s |", ((k, names[a]) in g) ? g[k, names[a]] : "")
+				print row | "sort" }
+			close("sort")
+		}'
+	PEAK=$(cat "$OUT/gemm.tsv" "$OUT/gemm_forced.tsv" |
+		awk -F'\t' -v t="$THREADS" '$1 == "square 1536" && $3 == t && $5 > p {p = $5} END {print p + 0}')
+	echo "measured sgemm peak ($THREADS threads, best of all libraries, square 1536): $PEAK GFLOP/s"
+fi
 
 # ---- 2./3. networks --------------------------------------------------------------
 net_cfgs="yolov3-tiny:416 yolov3-tiny:512 yolov3:416 yolov3:512"
@@ -130,28 +136,31 @@ fi
 echo
 echo "## Networks (median ms per image; ratio = other / dlld, > 1 means dlld is faster)"
 echo "dlld = weights as loaded (packed per call); packed = dlld_net_pack_weights (one more copy of the weights)."
-echo "| network | dlld ms | packed ms | best GFLOP/s (% of peak) | torch default | torch fused CL | darknet | fused / best dlld | darknet / best dlld | dlld maxrss MiB | packed maxrss MiB | bound MiB (1.5 × (weights + live act.)) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "cpu = CPU ms per image, all threads (steadier than wall time on a busy machine)."
+echo "| network | dlld ms | packed ms | best GFLOP/s (% of peak) | torch default | torch fused CL | darknet | fused / best dlld | darknet / best dlld | cpu dlld / packed / torch fused | dlld maxrss MiB | packed maxrss MiB | bound MiB (1.5 × (weights + live act.)) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 awk -F'\t' -v peak="$PEAK" '
 	FILENAME ~ /memory/ {bound[$1 "\t" $2] = 1.5 * ($4 + $6); next}
-	{k = $2 "\t" $3; ms[$1, k] = $6; rss[$1, k] = $7; keys[k] = 1; if ($8 > 0) bfl[k] = $8}
+	{k = $2 "\t" $3; ms[$1, k] = $6; rss[$1, k] = $7; cpu[$1, k] = $11; keys[k] = 1; if ($8 > 0) bfl[k] = $8}
 	END {
 		for (k in keys) {
 			if (!(("dlld-forward", k) in ms)) continue
 			d = ms["dlld-forward", k]; pk = ms["dlld-forward-packed", k]; split(k, p, "\t")
 			best = pk && pk < d ? pk : d
 			f = ms["torch-fused", k]; dn = ms["darknet", k]
-			printf "| %s@%s | %.1f | %s | %.0f (%.0f%%) | %s | %s | %s | %s | %s | %s | %s | %.0f |\n", p[1], p[2], d, pk,
-				bfl[k] / best * 1e3, (peak > 0 ? 100 * bfl[k] / best * 1e3 / peak : 0),
+			printf "| %s@%s | %.1f | %s | %.0f (%s) | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %.0f |\n", p[1], p[2], d, pk,
+				bfl[k] / best * 1e3, (peak > 0 ? sprintf("%.0f%%", 100 * bfl[k] / best * 1e3 / peak) : "n/a"),
 				ms["torch-default", k], f, dn,
 				f ? sprintf("%.2f", f / best) : "", dn ? sprintf("%.1f", dn / best) : "",
+				cpu["dlld-forward", k], cpu["dlld-forward-packed", k], cpu["torch-fused", k],
 				rss["dlld-forward", k], rss["dlld-forward-packed", k], bound[k]
 		}
 	}' "$OUT/memory.tsv" "$ROWS" | sort -t'|' -k2,2
 echo
 echo "## Training step, yolov3-tiny@416, batch 8 (median ms per step)"
-awk -F'\t' '$1 ~ /train/ {t[$1] = $5} END {
-	printf "dlld %s ms, torch %s ms", t["dlld-train"], t["torch-train"]
+awk -F'\t' '$1 ~ /train/ {t[$1] = $5; c[$1] = $11} END {
+	printf "dlld %s ms (cpu %s ms), torch %s ms (cpu %s ms)", t["dlld-train"], c["dlld-train"],
+		t["torch-train"], c["torch-train"]
 	if (t["dlld-train"] && t["torch-train"]) printf ", torch / dlld = %.2f", t["torch-train"] / t["dlld-train"]
 	printf "\n"}' "$ROWS"
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
