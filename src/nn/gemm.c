@@ -1,14 +1,17 @@
 /*
  * nn/gemm.c — the blocked, packed, threaded GEMM driver (see gemm.h).
  *
- * Loops, outermost first (Goto/BLIS): a task owns a block of at most GEMM_NC
+ * First all of op(A) is packed (once per call, in parallel, into the caller's
+ * scratch) unless it comes pre-packed. Then the loops, outermost first
+ * (Goto/BLIS): a task owns one image of a batch, a block of at most GEMM_NC
  * columns and a range of rows of C. For each K block of GEMM_KC it packs its
- * B block (kc × nc, in L2) into nr-wide panels; for each GEMM_MC rows it
- * packs (or finds pre-packed) the A block (mc × kc) into mr-tall panels; then
- * the micro-kernel runs over every mr × nr tile, a B panel staying in L1 while
- * the A panels stream from L2. Block sizes are constants, and task bounds are
- * multiples of mr and nr, so every C element is computed by the same
- * operations in the same order whatever the thread count.
+ * B block (kc × nc, in L2) into nr-wide panels — or, when several tasks share
+ * a column block, takes it from a B packed once up front; for each GEMM_MC
+ * rows it takes the A block (mc × kc, mr-tall panels); then the micro-kernel
+ * runs over every mr × nr tile, a B panel staying in L1 while the A panels
+ * stream from L2. Block sizes are constants, and task bounds are multiples
+ * of mr and nr, so every C element is computed by the same operations in the
+ * same order whatever the thread count. docs/perf.md has the measurements.
  */
 #include <assert.h>
 #include <stdlib.h>

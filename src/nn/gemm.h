@@ -159,7 +159,8 @@ struct dlld_gemm_args {
 	size_t b_stride, c_stride;
 };
 
-/* Runs args; an unsupported kernel falls back to AUTO. Borrows args. */
+/* Runs args; an unsupported kernel falls back to AUTO; with packed_a, the
+ * kernel it was packed for runs (and its m, k are used). Borrows args. */
 void dlld_gemm_run(struct dlld_pool *pool, const struct dlld_gemm_args *args);
 
 #endif
