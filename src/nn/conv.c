@@ -292,19 +292,15 @@ static void backward_channel(void *ctx, size_t task, int worker)
 			       : sqrtf(l->params[P_VARIANCE].data[f]);
 	double s = (double)sigma + BN_EPS;
 	double mean_g = gamma * s_dy / (double)count, mean_gx = gamma * s_dyx / (double)count;
-	/* ∂z = a·∂y − c − x̂·k with a = γ/s, c = mean g/s, k = mean(g·x̂)/σ */
-	float a = (float)(gamma / s), c = j->train ? (float)(mean_g / s) : 0.0f;
-	float k = j->train && sigma > 0.0f ? (float)(mean_gx / sigma) : 0.0f;
+	double k2 = j->train && sigma > 0.0f ? mean_gx / sigma : 0.0;
+	/* in double, rounded once: training runs are sensitive to the last bit */
 	for (int b = 0; b < l->out.n; b++) {
 		size_t at = ((size_t)b * n + f) * plane;
 		float *d = l->delta + at;
-		if (!j->train) {
-			for (size_t i = 0; i < plane; i++)
-				d[i] *= a;
-			continue;
+		for (size_t i = 0; i < plane; i++) {
+			double g = (double)gamma * d[i];
+			d[i] = j->train ? (float)((g - mean_g) / s - x_hat[at + i] * k2) : (float)(g / s);
 		}
-		for (size_t i = 0; i < plane; i++)
-			d[i] = a * d[i] - c - x_hat[at + i] * k;
 	}
 }
 
