@@ -29,6 +29,7 @@ struct walker {
 	long long size;
 	char *reason;
 	size_t reason_size;
+	bool j2k; /* JPEG 2000 transfer syntax: fragments hold codestreams */
 };
 
 struct element {
@@ -126,6 +127,76 @@ static bool starts_with_item(struct walker *w, long long at, enum syntax sx)
 	return read_header(w, at, sx, &e) && e.group == 0xfffe && e.elem == 0xe000;
 }
 
+/* Reads the 2-byte JPEG 2000 value at `at` (big endian). */
+static bool j2k_u16(struct walker *w, long long at, uint32_t *v)
+{
+	unsigned char b[2];
+	if (fseeko(w->fp, at, SEEK_SET) != 0 || fread(b, 1, 2, w->fp) != 2)
+		return false;
+	*v = (uint32_t)b[0] << 8 | b[1];
+	return true;
+}
+
+/* Walks marker segments from `at` until SOT (FF90), SOD (FF93) or EOC
+ * (FFD9), each within `end`; fills *stop and *stop_at. */
+static bool j2k_segments(struct walker *w, long long at, long long end, uint32_t *stop,
+			 long long *stop_at)
+{
+	uint32_t marker, length;
+
+	while (at + 2 <= end && j2k_u16(w, at, &marker)) {
+		if (marker == 0xff90 || marker == 0xff93 || marker == 0xffd9) {
+			*stop = marker;
+			*stop_at = at;
+			return true;
+		}
+		if ((marker >> 8) != 0xff || at + 4 > end || !j2k_u16(w, at + 2, &length) ||
+		    length < 2 || (long long)length > end - at - 2)
+			return false;
+		at += 2 + length;
+	}
+	return false;
+}
+
+/* For a JPEG 2000 fragment holding a raw codestream (SOC FF4F): checks the
+ * framing GDCM's own header parser (JPEG2000Codec::GetHeaderInfo) trusts —
+ * every main- and tile-part-header marker segment, SOT's length (10) and
+ * tile-part length Psot — against the fragment's end (a tile-part running
+ * past it continues in the next fragment and is left to the decoder). */
+static bool j2k_header_fits(struct walker *w, const struct element *e)
+{
+	unsigned char b[12];
+	long long at = e->value_at + 2, end = e->value_at + e->length, stop_at;
+	uint32_t stop = 0;
+
+	if (e->length < 2 || fseeko(w->fp, e->value_at, SEEK_SET) != 0 ||
+	    fread(b, 1, 2, w->fp) != 2 || b[0] != 0xff || b[1] != 0x4f)
+		return true; /* not a raw codestream (offset table, JP2 boxes, ...) */
+	while (j2k_segments(w, at, end, &stop, &stop_at) && stop == 0xff90) {
+		uint32_t psot;
+		if (stop_at + 12 > end || fseeko(w->fp, stop_at, SEEK_SET) != 0 ||
+		    fread(b, 1, 12, w->fp) != 12 || ((uint32_t)b[2] << 8 | b[3]) != 10)
+			break;
+		psot = (uint32_t)b[6] << 24 | (uint32_t)b[7] << 16 | (uint32_t)b[8] << 8 | b[9];
+		if ((long long)psot > end - stop_at)
+			return true; /* the frame continues in the next fragment */
+		if ((psot != 0 && psot < 14) ||
+		    !j2k_segments(w, stop_at + 12, psot ? stop_at + psot : end, &stop, &at) ||
+		    stop != 0xff93)
+			break;
+		if (psot == 0)
+			return true; /* the last tile-part runs to the end */
+		at = stop_at + psot;
+		stop = 0;
+	}
+	if (stop == 0xffd9 || (stop == 0 && at == end))
+		return true;
+	snprintf(w->reason, w->reason_size,
+		 "JPEG 2000 codestream at offset %lld is truncated or corrupt (a marker segment "
+		 "or tile-part runs beyond its fragment)", e->value_at);
+	return false;
+}
+
 /* Checks one element's value, descending into sequences and items; the
  * items of encapsulated pixel data (fragments) are opaque bytes. */
 static bool check_value(struct walker *w, const struct element *e, long long end, enum syntax sx,
@@ -137,6 +208,9 @@ static bool check_value(struct walker *w, const struct element *e, long long end
 		    (sx == SYNTAX_IMPLICIT_LE && e->length >= 8 && e->length != UNDEFINED_LENGTH &&
 		     starts_with_item(w, e->value_at, sx)));
 
+	if (fragments && w->j2k && e->length != UNDEFINED_LENGTH &&
+	    (long long)e->length <= end - e->value_at && !j2k_header_fits(w, e))
+		return false;
 	if (e->length != UNDEFINED_LENGTH) {
 		long long inner;
 		if ((long long)e->length > end - e->value_at)
@@ -221,6 +295,8 @@ static bool read_meta(struct walker *w, enum syntax *sx, long long *start)
 			*sx = SYNTAX_EXPLICIT_BE;
 		else if (!strcmp(ts, "1.2.840.10008.1.2.1.99"))
 			*sx = SYNTAX_DEFLATED;
+		w->j2k = !strncmp(ts, "1.2.840.10008.1.2.4.9", 21) ||
+			 !strncmp(ts, "1.2.840.10008.1.2.4.20", 22);
 	} else if (fseeko(w->fp, 0, SEEK_SET) == 0 && fread(first, 1, 6, w->fp) == 6 &&
 		   !(first[4] >= 'A' && first[4] <= 'Z' && first[5] >= 'A' && first[5] <= 'Z')) {
 		*sx = SYNTAX_IMPLICIT_LE; /* no preamble and no VR: implicit */
@@ -235,7 +311,7 @@ static bool read_meta(struct walker *w, enum syntax *sx, long long *start)
 static bool walk_deflated(struct walker *w, long long at)
 {
 	unsigned char in[16384], out[65536];
-	struct walker inner = {tmpfile(), 0, w->reason, w->reason_size};
+	struct walker inner = {tmpfile(), 0, w->reason, w->reason_size, false};
 	z_stream z;
 	int zr = Z_OK;
 	long long after;
@@ -277,7 +353,7 @@ static bool walk_deflated(struct walker *w, long long at)
 
 enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, size_t reason_size)
 {
-	struct walker w = {NULL, 0, reason, reason_size};
+	struct walker w = {NULL, 0, reason, reason_size, false};
 	enum syntax sx;
 	long long start, after;
 	bool ok = true, dicm;

@@ -21,7 +21,10 @@ for name in nifti dicom; do
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/dlld-corpus-$name-XXXXXX")
 	cp tests/fuzz/seeds/$name/* "$corpus"/ 2>/dev/null
 	if [ "$name" = dicom ] && [ -d "$DATA/dicom-testfiles" ]; then
-		find "$DATA/dicom-testfiles" -name '*.dcm' -size -64k -exec cp {} "$corpus"/ \;
+		# 693_J2KI.dcm is left out: mutations of it make GDCM's JPEG 2000
+		# header parser corrupt the heap under ASan (docs/ct.md, open issue)
+		find "$DATA/dicom-testfiles" -name '*.dcm' ! -name 693_J2KI.dcm -size -64k \
+			-exec cp {} "$corpus"/ \;
 	fi
 	leaks=1
 	[ "$name" = dicom ] && leaks=0
