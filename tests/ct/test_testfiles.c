@@ -201,11 +201,69 @@ static void test_dicomdir_folder(void)
 	dlld_volume_destroy(v);
 }
 
+/* Writes a copy of data/rel with `len` bytes at `offset` (from `marker`'s
+ * first occurrence when marker is not NULL) replaced; returns the path. */
+static const char *patched_copy(const char *rel, const char *marker, size_t mlen, long offset,
+				const void *bytes, size_t len)
+{
+	static char out[2][600];
+	static int next;
+	char *dst = out[next++ % 2], src[1200];
+	char *data;
+	size_t size, at = 0;
+
+	snprintf(src, sizeof src, "%s/dicom-testfiles/%s", dlld_test_data_dir(), rel);
+	snprintf(dst, 600, "%s/patched-%d.dcm", dlld_test_tmpdir(), next);
+	if (dlld_read_file(src, &data, &size, NULL))
+		return NULL;
+	if (marker) {
+		while (at + mlen <= size && memcmp(data + at, marker, mlen))
+			at++;
+	}
+	if (at + (size_t)offset + len <= size)
+		memcpy(data + at + (size_t)offset, bytes, len);
+	dlld_write_file_atomic(dst, data, size, NULL);
+	free(data);
+	return dst;
+}
+
+/* The length guard in front of GDCM: a forged tile-part header in a JPEG
+ * 2000 codestream, a damaged deflate stream, a forged element length. */
+static void test_guard_on_damaged_copies(void)
+{
+	struct dlld_volume *v = NULL;
+	struct dlld_error err;
+	const unsigned char lsot[2] = {0x87, 0x0a}, junk[8] = {0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3};
+	const unsigned char vl[4] = {0xf0, 0xff, 0xff, 0x7f};
+	const char *path;
+
+	if (!dlld_test_data_dir())
+		SKIP("no real data folder (DLLD_DATA)");
+	path = patched_copy("pydicom/MR_small_jp2klossless.dcm", "\xff\x90", 2, 2, lsot, 2);
+	if (!path)
+		SKIP("dicom-testfiles absent");
+	dlld_error_clear(&err);
+	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
+	CHECK(strstr(err.reason, "JPEG 2000 codestream") != NULL);
+	path = patched_copy("pydicom/image_dfl.dcm", NULL, 0, 400, junk, sizeof junk);
+	dlld_error_clear(&err);
+	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
+	CHECK(strstr(err.reason, "deflated dataset") != NULL);
+	/* the PixelData (OW) 4-byte length forged to almost 2 GiB */
+	path = patched_copy("pydicom/CT_small.dcm", "\xe0\x7f\x10\x00OW", 6, 8, vl, sizeof vl);
+	dlld_error_clear(&err);
+	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
+	CHECK(strstr(err.reason, "element (7FE0,0010)") && strstr(err.reason, "declares 2147483632"));
+	CHECK(v == NULL);
+}
+
 int main(void)
 {
 	dlld_test_run("every dicom-testfiles file loads right or fails precisely",
 		      test_every_testfile);
 	dlld_test_run("dicomdirtests: two series found, CT5N chosen and ordered by z",
 		      test_dicomdir_folder);
+	dlld_test_run("guard: forged J2K tile-part, damaged deflate, forged length are refused",
+		      test_guard_on_damaged_copies);
 	return dlld_test_finish();
 }
