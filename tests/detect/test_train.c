@@ -42,19 +42,20 @@ static void write_text(const char *path, const char *text)
 }
 
 /* Patient p: 48×48×6 at 1 mm, liver disk (100 HU), one lesion disk per
- * patient on slices 2..3: metastasis (40 HU), cyst (0 HU) or hemangioma
- * (160 HU) by p % 3, at a patient-specific place. */
+ * patient on slices 1..4: metastasis (20 HU), cyst (-10 HU) or hemangioma
+ * (220 HU) by p % 3, radius 5–6 voxels, at a patient-specific place — an
+ * easy problem, so that a briefly trained model reliably ranks it first. */
 static void write_patient(const char *dir, int p, FILE *lesions)
 {
 	int32_t dims[3] = {48, 48, 6};
 	double sp[3] = {1, 1, 1}, org[3] = {0, 0, 0};
-	static const float lesion_hu[3] = {40.0f, 0.0f, 160.0f};
+	static const float lesion_hu[3] = {20.0f, -10.0f, 220.0f};
 	static const char *names[3] = {"metastasis", "cyst", "hemangioma"};
 	struct dlld_geometry g;
 	struct dlld_volume *v;
 	struct dlld_labelmap *liver, *les;
 	char path[1200];
-	int cx = 16 + (p * 7) % 16, cy = 18 + (p * 5) % 12, r = 3 + p % 3;
+	int cx = 16 + (p * 7) % 16, cy = 18 + (p * 5) % 12, r = 5 + p % 2;
 
 	dlld_geometry_init(&g, dims, sp, org);
 	v = dlld_volume_create(&g, NULL);
@@ -65,7 +66,7 @@ static void write_patient(const char *dir, int p, FILE *lesions)
 			for (int32_t i = 0; i < 48; i++) {
 				size_t q = dlld_voxel_index(&g, i, j, k);
 				bool in = (i - 24) * (i - 24) + (j - 24) * (j - 24) < 20 * 20;
-				bool l = (i - cx) * (i - cx) + (j - cy) * (j - cy) <= r * r && k >= 2 && k <= 3;
+				bool l = (i - cx) * (i - cx) + (j - cy) * (j - cy) <= r * r && k >= 1 && k <= 4;
 				v->hu[q] = l ? lesion_hu[p % 3] : (in ? 100.0f : -80.0f);
 				liver->label[q] = in;
 				les->label[q] = l;
@@ -78,7 +79,7 @@ static void write_patient(const char *dir, int p, FILE *lesions)
 	dlld_nifti_write_labels(liver, path, NULL);
 	snprintf(path, sizeof path, "%s/P%d/lesions.nii.gz", dir, p);
 	dlld_nifti_write_labels(les, path, NULL);
-	fprintf(lesions, "P%d,L1,%s,%d,0,0,0,0.1,2,3\n", p, names[p % 3], 2 * r + 1);
+	fprintf(lesions, "P%d,L1,%s,%d,0,0,0,0.1,1,4\n", p, names[p % 3], 2 * r + 1);
 	dlld_volume_destroy(v);
 	dlld_labelmap_destroy(liver);
 	dlld_labelmap_destroy(les);
@@ -241,13 +242,14 @@ static void test_detect_volume_finds_lesion(void)
 	struct dlld_voxel_box *boxes = NULL;
 	char model[600];
 	size_t n = 0, best = 0;
-	/* patient P4: centre (16 + 28 % 16, 18 + 20 % 12) = (28, 26), radius 4 */
+	/* patient P4: centre (16 + 28 % 16, 18 + 20 % 12) = (28, 26), radius 5 */
 	const double ci = 28, cj = 26;
 
 	snprintf(model, sizeof model, "%s/model-det", dlld_test_tmpdir());
 	options(&o, cfg, model);
 	o.iterations = 150;
 	o.val_fraction = 0.0;
+	o.positive_fraction = 0.9;
 	dlld_error_clear(&err);
 	CHECK(dlld_train((const struct dlld_cohort *const *)&c, 1, &o, &r, &err) == 0);
 	CHECK_INT_EQ(dlld_model_load(model, 2, &m, &err), DLLD_STATUS_OK);
@@ -256,7 +258,7 @@ static void test_detect_volume_finds_lesion(void)
 	if (!m || !v || !liver)
 		goto done;
 	dlld_detect_options_default(&dopt);
-	m->thresholds.confidence = 0.01f; /* a briefly trained model is not yet confident */
+	m->thresholds.confidence = 1e-4f; /* a briefly trained model is not yet confident */
 	CHECK_INT_EQ(dlld_detect_volume(m, v, liver, &dopt, NULL, &boxes, &n, &err), DLLD_STATUS_OK);
 	for (size_t b = 0; b < n; b++) {
 		CHECK(boxes[b].k >= 0 && boxes[b].k <= 5);
@@ -267,7 +269,7 @@ static void test_detect_volume_finds_lesion(void)
 	if (n) {
 		double bi = 0.5 * (boxes[best].i0 + boxes[best].i1);
 		double bj = 0.5 * (boxes[best].j0 + boxes[best].j1);
-		CHECK_MSG(boxes[best].k == 2 || boxes[best].k == 3, "best box on slice %d", boxes[best].k);
+		CHECK_MSG(boxes[best].k >= 1 && boxes[best].k <= 4, "best box on slice %d", boxes[best].k);
 		CHECK_MSG((bi - ci) * (bi - ci) + (bj - cj) * (bj - cj) < 9.0,
 			  "best box centred at (%.1f, %.1f), lesion at (%.0f, %.0f)", bi, bj, ci, cj);
 	}
