@@ -79,23 +79,15 @@ static void on_interrupt(int sig)
 /* Parses "W/L" into every window of spec. */
 static bool parse_window(const char *arg, struct dlld_input_spec *spec)
 {
-	char buf[64];
-	char *slash;
-	double w, l;
+	float w, l;
 
-	snprintf(buf, sizeof buf, "%s", arg);
-	slash = strchr(buf, '/');
-	if (!slash) {
+	if (!dlld_ct_parse_window(arg, &w, &l)) {
 		dlld_cli_usage_error("--window: '%s' is not W/L (e.g. 350/60)", arg);
 		return false;
 	}
-	*slash = '\0';
-	if (!dlld_cli_double("--window width", buf, 1.0, 1e5, &w) ||
-	    !dlld_cli_double("--window level", slash + 1, -1e5, 1e5, &l))
-		return false;
 	for (int c = 0; c < DLLD_MAX_CHANNELS; c++) {
-		spec->window_width[c] = (float)w;
-		spec->window_level[c] = (float)l;
+		spec->window_width[c] = w;
+		spec->window_level[c] = l;
 	}
 	return true;
 }
