@@ -25,6 +25,9 @@ cp "$out/P001/ct.nii.gz" "$T_TMP/ct-first.nii.gz"
 expect_exit 0 "--force regenerates" -- \
 	"$DLLD" synth -o "$out" --preset small --patients 1 --size 64 --seed 3 --force --quiet
 expect_true "same seed, same CT bytes" cmp -s "$out/P001/ct.nii.gz" "$T_TMP/ct-first.nii.gz"
+expect_exit 0 "--dicom writes a series" -- \
+	"$DLLD" synth -o "$T_TMP/dcm" --preset small --patients 1 --size 48 --dicom --quiet
+expect_true "dicom/IM00001.dcm exists" test -s "$T_TMP/dcm/P001/dicom/IM00001.dcm"
 mkdir -p "$T_TMP/empty"
 expect_exit 0 "an empty folder is fine" -- \
 	"$DLLD" synth -o "$T_TMP/empty" --preset small --patients 1 --size 48 --quiet
