@@ -9,6 +9,7 @@
 # file, DLLD recovers (src/ct/dicom_gdcm.cpp) and the objects of that GDCM
 # call are abandoned by design, and GDCM's JPEG 2000 codec leaks its OpenJPEG
 # decoder on some damaged streams; leaks elsewhere are caught by the ASan suite.
+# A fixed -seed makes a run repeatable (the same inputs in the same order).
 # Run from the repository root:  sh tests/fuzz/run.sh 30
 set -u
 SECONDS_EACH=${1:-30}
@@ -29,7 +30,7 @@ for name in nifti dicom; do
 	leaks=1
 	[ "$name" = dicom ] && leaks=0
 	echo "fuzz_$name: ${SECONDS_EACH}s"
-	if ! ASAN_OPTIONS="detect_leaks=$leaks" build-fuzz/fuzz/fuzz_$name -max_total_time="$SECONDS_EACH" -rss_limit_mb=4096 \
+	if ! ASAN_OPTIONS="detect_leaks=$leaks" build-fuzz/fuzz/fuzz_$name -seed=1 -max_total_time="$SECONDS_EACH" -rss_limit_mb=4096 \
 		-timeout=20 -max_len=65536 -detect_leaks=$leaks -print_final_stats=1 \
 		-artifact_prefix=build-fuzz/findings/fuzz_$name- "$corpus" \
 		>build-fuzz/fuzz_$name.log 2>&1; then
