@@ -380,13 +380,41 @@ static void render_slice(struct render_ctx *c, int32_t k, const struct dlld_synt
 	}
 }
 
+/* Gives every lesion left without voxels (a lesion far smaller than a
+ * voxel, or one whose every voxel a neighbour covered more) the voxel that
+ * holds its centre. */
+static void keep_every_lesion(const struct render_ctx *c, struct dlld_synth_case *out,
+			      const uint8_t *present)
+{
+	const struct grid *g = &c->g;
+
+	for (size_t k = 0; k < c->a->n_objects; k++) {
+		const struct synth_object *o = &c->a->objects[k];
+		int32_t i, j, s;
+		size_t idx;
+
+		if (o->role != SYNTH_ROLE_LESION || present[o->label])
+			continue;
+		i = (int32_t)lrintf((o->u.lesion.c[0] - g->x0) / g->px);
+		j = (int32_t)lrintf((o->u.lesion.c[1] - g->y0) / g->px);
+		s = (int32_t)lrintf((o->u.lesion.c[2] - g->z0) / g->step);
+		i = i < 0 ? 0 : (i >= g->nx ? g->nx - 1 : i);
+		j = j < 0 ? 0 : (j >= g->ny ? g->ny - 1 : j);
+		s = s < 0 ? 0 : (s >= g->nz ? g->nz - 1 : s);
+		idx = ((size_t)s * (size_t)g->ny + (size_t)j) * (size_t)g->nx + (size_t)i;
+		out->lesions->label[idx] = o->label;
+		out->liver->label[idx] = 1;
+	}
+}
+
 /* Keeps a lesion's voxels whose coverage is >= min(0.5, half its maximum);
  * the liver mask then includes every lesion voxel. */
 static enum dlld_status finish_lesion_masks(struct render_ctx *c, struct dlld_synth_case *out,
 					    size_t n_lesions, struct dlld_error *err)
 {
 	size_t n = (size_t)c->g.nx * (size_t)c->g.ny * (size_t)c->g.nz;
-	uint8_t *max = dlld_calloc(n_lesions + 1, 1, "lesion coverage maxima", err);
+	uint8_t *max = dlld_calloc(2 * (n_lesions + 1), 1, "lesion coverage maxima", err);
+	uint8_t *present = max + n_lesions + 1;
 
 	if (!max)
 		return DLLD_STATUS_NO_MEMORY;
@@ -406,7 +434,9 @@ static enum dlld_status finish_lesion_masks(struct render_ctx *c, struct dlld_sy
 			continue;
 		}
 		out->liver->label[i] = 1;
+		present[id] = 1;
 	}
+	keep_every_lesion(c, out, present);
 	free(max);
 	return DLLD_STATUS_OK;
 }

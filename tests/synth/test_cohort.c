@@ -419,6 +419,31 @@ static void test_tiny_lesions_survive(void)
 	dlld_synth_plan_destroy(plan);
 }
 
+/* Training patient P017 (seed 1) at a 32-pixel matrix (11 mm pixels): a
+ * lesion far smaller than a voxel, whose voxels a neighbour covered more,
+ * used to vanish from the mask; every lesion now keeps its centre voxel. */
+static void test_lesion_smaller_than_voxel(void)
+{
+	struct dlld_synth_options o;
+	struct dlld_synth_plan *plan = NULL;
+	struct dlld_synth_case *c = NULL;
+	struct dlld_error err;
+
+	dlld_synth_options_default(&o);
+	o.preset = DLLD_SYNTH_PRESET_TRAINING;
+	o.seed = 1;
+	o.matrix = 32;
+	dlld_error_clear(&err);
+	CHECK_INT_EQ(dlld_synth_plan_create(&o, &plan, &err), DLLD_STATUS_OK);
+	if (!plan)
+		return;
+	CHECK_INT_EQ(dlld_synth_render(plan, 16, &c, &err), DLLD_STATUS_OK);
+	for (size_t l = 0; c && l < c->n_lesions; l++)
+		CHECK(c->records[l].voxels > 0);
+	dlld_synth_case_destroy(c);
+	dlld_synth_plan_destroy(plan);
+}
+
 int main(void)
 {
 	const char *tmp = dlld_test_tmpdir();
@@ -432,5 +457,6 @@ int main(void)
 	dlld_test_run("tissue HU within the documented ranges", test_tissue_hu);
 	dlld_test_run("NIfTI and DICOM hold exactly the rendered HU", test_files_hold_rendered_hu);
 	dlld_test_run("3-4 mm lesions keep voxels on 5 mm slices", test_tiny_lesions_survive);
+	dlld_test_run("lesions smaller than a voxel keep one", test_lesion_smaller_than_voxel);
 	return dlld_test_finish();
 }
