@@ -135,7 +135,7 @@ static void test_tables_match_masks(void)
 	for (int k = 0; k < 8; k++)
 		CHECK_INT_EQ(dlld_csv_require(csv, names[k], &col[k], &err), DLLD_STATUS_OK);
 	for (int p = 1; p <= 2; p++) {
-		char pid[8];
+		char pid[16];
 		snprintf(pid, sizeof pid, "P%03d", p);
 		struct dlld_labelmap *m = read_labels(pid, "lesions.nii.gz");
 		uint16_t max_label = 0;
@@ -175,7 +175,7 @@ static void test_lesions_inside_liver(void)
 	if (!cohorts_ok)
 		SKIP("cohort was not written");
 	for (int p = 1; p <= 2; p++) {
-		char pid[8];
+		char pid[16];
 		snprintf(pid, sizeof pid, "P%03d", p);
 		struct dlld_labelmap *les = read_labels(pid, "lesions.nii.gz");
 		struct dlld_labelmap *liv = read_labels(pid, "liver.nii.gz");
