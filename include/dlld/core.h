@@ -259,4 +259,19 @@ enum dlld_status dlld_csv_long(const struct dlld_csv *csv, size_t row, int col, 
 /* CSV writing helper: writes s to fp quoted when it needs quoting. */
 void dlld_csv_write_cell(FILE *fp, const char *s);
 
+/* ---- lesion classes ---------------------------------------------------------
+ * The three classes of the paper, in the order of the detector's class
+ * channels; their names are the `class` column of lesions.csv. */
+enum dlld_lesion_class {
+	DLLD_LESION_CLASS_METASTASIS,
+	DLLD_LESION_CLASS_CYST,
+	DLLD_LESION_CLASS_HEMANGIOMA,
+	DLLD_LESION_CLASS_COUNT
+};
+
+/* Returns the static name ("metastasis", "cyst", "hemangioma"). */
+const char *dlld_lesion_class_name(enum dlld_lesion_class cls);
+/* Fills *cls from a name; false when unknown. */
+bool dlld_lesion_class_parse(const char *name, enum dlld_lesion_class *cls);
+
 #endif

@@ -12,19 +12,6 @@
 
 #include <signal.h>
 
-/* ---- lesion classes ------------------------------------------------------ */
-enum dlld_lesion_class {
-	DLLD_LESION_CLASS_METASTASIS,
-	DLLD_LESION_CLASS_CYST,
-	DLLD_LESION_CLASS_HEMANGIOMA,
-	DLLD_LESION_CLASS_COUNT
-};
-
-/* Returns the static name as written in lesions.csv ("metastasis", ...). */
-const char *dlld_lesion_class_name(enum dlld_lesion_class cls);
-/* Fills *cls from a name; false when unknown. */
-bool dlld_lesion_class_parse(const char *name, enum dlld_lesion_class *cls);
-
 /* ---- cohort directory (DESIGN §4) ---------------------------------------- */
 struct dlld_cohort_lesion {
 	char lesion_id[32];

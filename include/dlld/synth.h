@@ -20,19 +20,6 @@
 #include "dlld/core.h"
 #include "dlld/ct.h"
 
-/* Lesion classes, in the order of the detector's class channels. */
-enum dlld_synth_class {
-	DLLD_SYNTH_CLASS_METASTASIS,
-	DLLD_SYNTH_CLASS_CYST,
-	DLLD_SYNTH_CLASS_HEMANGIOMA,
-	DLLD_SYNTH_CLASS_COUNT
-};
-
-/* Returns the static name used in lesions.csv ("metastasis", ...). */
-const char *dlld_synth_class_name(enum dlld_synth_class cls);
-/* Fills *out from a class name; false when unknown. */
-bool dlld_synth_class_parse(const char *name, enum dlld_synth_class *out);
-
 /* Cohort presets (docs/synth.md § Presets). */
 enum dlld_synth_preset {
 	DLLD_SYNTH_PRESET_VALIDATION, /* Kim et al. validation cohort: 85 patients */
@@ -62,7 +49,7 @@ void dlld_synth_options_default(struct dlld_synth_options *o);
 
 /* One planned lesion: its class and planned maximal axial diameter. */
 struct dlld_synth_planned_lesion {
-	enum dlld_synth_class cls;
+	enum dlld_lesion_class cls;
 	double diameter_mm;
 };
 
@@ -71,7 +58,7 @@ struct dlld_synth_patient_plan {
 	char patient_id[24];
 	uint64_t stream;          /* RNG stream of this patient */
 	size_t n_lesions;
-	size_t n_by_class[DLLD_SYNTH_CLASS_COUNT];
+	size_t n_by_class[DLLD_LESION_CLASS_COUNT];
 	const struct dlld_synth_planned_lesion *lesions;
 };
 
@@ -83,7 +70,7 @@ struct dlld_synth_plan {
 	struct dlld_synth_patient_plan *patients;
 	size_t n_lesions;
 	struct dlld_synth_planned_lesion *lesions;
-	size_t n_by_class[DLLD_SYNTH_CLASS_COUNT];
+	size_t n_by_class[DLLD_LESION_CLASS_COUNT];
 	size_t n_diseased;        /* patients with >= 1 metastasis */
 };
 
@@ -97,7 +84,7 @@ void dlld_synth_plan_destroy(struct dlld_synth_plan *plan); /* accepts NULL */
 /* A lesion as measured on its instance mask (DESIGN §3, §4). */
 struct dlld_synth_lesion_record {
 	uint16_t label;           /* n in the mask, lesion_id "L<n>" */
-	enum dlld_synth_class cls;
+	enum dlld_lesion_class cls;
 	size_t voxels;
 	double diameter_mm;       /* maximal axial diameter, best slice */
 	double centroid_lps[3];   /* mean of voxel centres, LPS mm */

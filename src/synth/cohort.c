@@ -194,10 +194,10 @@ static enum dlld_status write_cases(const struct cohort_job *job, struct dlld_er
 	for (size_t p = 0; p < plan->n_patients; p++) {
 		const struct dlld_synth_patient_plan *pp = &plan->patients[p];
 		fprintf(af.fp, "%s,%d,%zu,%zu,%zu,%.1f\n", pp->patient_id,
-			pp->n_by_class[DLLD_SYNTH_CLASS_METASTASIS] > 0,
-			pp->n_by_class[DLLD_SYNTH_CLASS_METASTASIS],
-			pp->n_by_class[DLLD_SYNTH_CLASS_CYST],
-			pp->n_by_class[DLLD_SYNTH_CLASS_HEMANGIOMA], job->results[p].liver_volume_ml);
+			pp->n_by_class[DLLD_LESION_CLASS_METASTASIS] > 0,
+			pp->n_by_class[DLLD_LESION_CLASS_METASTASIS],
+			pp->n_by_class[DLLD_LESION_CLASS_CYST],
+			pp->n_by_class[DLLD_LESION_CLASS_HEMANGIOMA], job->results[p].liver_volume_ml);
 	}
 	return dlld_atomic_commit(&af, err);
 }
@@ -223,7 +223,7 @@ static enum dlld_status write_lesions(const struct cohort_job *job, struct dlld_
 		for (size_t l = 0; l < r->n_lesions; l++) {
 			const struct dlld_synth_lesion_record *rec = &r->records[l];
 			fprintf(af.fp, "%s,L%u,%s,%.2f,%.3f,%.3f,%.3f,%.4f,%d,%d,%.2f\n",
-				pp->patient_id, (unsigned)rec->label, dlld_synth_class_name(rec->cls),
+				pp->patient_id, (unsigned)rec->label, dlld_lesion_class_name(rec->cls),
 				rec->diameter_mm, rec->centroid_lps[0], rec->centroid_lps[1],
 				rec->centroid_lps[2], rec->volume_ml, (int)rec->first_slice,
 				(int)rec->last_slice, pp->lesions[l].diameter_mm);
@@ -274,9 +274,9 @@ enum dlld_status dlld_synth_write_cohort(const struct dlld_synth_plan *plan, con
 	pthread_mutex_init(&job.lock, NULL);
 	dlld_log(DLLD_LOG_LEVEL_INFO, "%s cohort: %zu patients (%zu diseased), %zu metastases, "
 		 "%zu cysts, %zu hemangiomas, seed %llu", dlld_synth_preset_name(plan->opts.preset),
-		 plan->n_patients, plan->n_diseased, plan->n_by_class[DLLD_SYNTH_CLASS_METASTASIS],
-		 plan->n_by_class[DLLD_SYNTH_CLASS_CYST],
-		 plan->n_by_class[DLLD_SYNTH_CLASS_HEMANGIOMA], (unsigned long long)plan->opts.seed);
+		 plan->n_patients, plan->n_diseased, plan->n_by_class[DLLD_LESION_CLASS_METASTASIS],
+		 plan->n_by_class[DLLD_LESION_CLASS_CYST],
+		 plan->n_by_class[DLLD_LESION_CLASS_HEMANGIOMA], (unsigned long long)plan->opts.seed);
 	dlld_progress_begin(&job.progress, "synth", "patients", plan->n_patients);
 	dlld_pool_run(pool, plan->n_patients, cohort_task, &job);
 	dlld_progress_end(&job.progress);

@@ -58,7 +58,7 @@ float synth_lesion_shade(const struct synth_object *o, const float p[3], float d
 
 	(void)d;
 	switch (l->cls) {
-	case DLLD_SYNTH_CLASS_METASTASIS:
+	case DLLD_LESION_CLASS_METASTASIS:
 		if (l->necrosis > 0.0f)
 			hu += (l->centre_hu - l->core_hu) *
 			      (1.0f - smoothstep(l->necrosis * 0.7f, l->necrosis * 1.2f, rho));
@@ -67,9 +67,9 @@ float synth_lesion_shade(const struct synth_object *o, const float p[3], float d
 							    1.0f - 0.6f * l->rim_width, rho);
 		return hu + 7.0f * synth_noise3(l->texture_seed, p[0] / 2.5f, p[1] / 2.5f,
 						p[2] / 2.5f);
-	case DLLD_SYNTH_CLASS_CYST:
+	case DLLD_LESION_CLASS_CYST:
 		return hu;
-	case DLLD_SYNTH_CLASS_HEMANGIOMA:
+	case DLLD_LESION_CLASS_HEMANGIOMA:
 		/* discontinuous peripheral nodules: angular noise decides where
 		 * and how far in the enhancement reaches (none where t < -0.1) */
 		t = synth_noise3(l->texture_seed, u[0] * 3.0f + 5.0f, u[1] * 3.0f + 5.0f,
@@ -77,7 +77,7 @@ float synth_lesion_shade(const struct synth_object *o, const float p[3], float d
 		if (l->fill >= 0.99f || (t > -0.1f && rho > 1.0f - l->fill * (0.35f + 1.2f * (t + 0.1f))))
 			return l->rim_hu + 6.0f * t;
 		return hu;
-	case DLLD_SYNTH_CLASS_COUNT:
+	case DLLD_LESION_CLASS_COUNT:
 		break;
 	}
 	return hu;
@@ -85,12 +85,12 @@ float synth_lesion_shade(const struct synth_object *o, const float p[3], float d
 
 /* Fills o's lesion parameters for class cls and planned diameter. */
 static void lesion_design(struct synth_object *o, const struct synth_anatomy *a,
-			  enum dlld_synth_class cls, double diameter_mm, struct dlld_rng *rng)
+			  enum dlld_lesion_class cls, double diameter_mm, struct dlld_rng *rng)
 {
 	struct synth_lesion *l = &o->u.lesion;
-	float lobe = cls == DLLD_SYNTH_CLASS_CYST ? 0.02f
-		     : (cls == DLLD_SYNTH_CLASS_METASTASIS ? 0.10f : 0.06f);
-	float stretch = cls == DLLD_SYNTH_CLASS_CYST ? 0.08f : 0.18f;
+	float lobe = cls == DLLD_LESION_CLASS_CYST ? 0.02f
+		     : (cls == DLLD_LESION_CLASS_METASTASIS ? 0.10f : 0.06f);
+	float stretch = cls == DLLD_LESION_CLASS_CYST ? 0.08f : 0.18f;
 
 	l->cls = cls;
 	for (int k = 0; k < 3; k++)
@@ -111,7 +111,7 @@ static void lesion_design(struct synth_object *o, const struct synth_anatomy *a,
 	l->texture_seed = dlld_rng_u64(rng);
 	o->label = 0;
 	switch (cls) {
-	case DLLD_SYNTH_CLASS_METASTASIS:
+	case DLLD_LESION_CLASS_METASTASIS:
 		o->edge_mm = uni(rng, 1.2, 3.5);
 		l->core_hu = a->liver_hu - uni(rng, 25, 60);
 		if (diameter_mm > 15.0 && dlld_rng_uniform(rng) < 0.5) {
@@ -123,17 +123,17 @@ static void lesion_design(struct synth_object *o, const struct synth_anatomy *a,
 			l->rim_hu = a->liver_hu + uni(rng, -10, 15);
 		}
 		break;
-	case DLLD_SYNTH_CLASS_CYST:
+	case DLLD_LESION_CLASS_CYST:
 		o->edge_mm = 0.0f;
 		l->core_hu = uni(rng, 0, 18);
 		break;
-	case DLLD_SYNTH_CLASS_HEMANGIOMA:
+	case DLLD_LESION_CLASS_HEMANGIOMA:
 		o->edge_mm = uni(rng, 0.5, 1.0);
 		l->core_hu = a->liver_hu - uni(rng, 45, 70);
 		l->rim_hu = a->blood_hu - uni(rng, 0, 20);
 		l->fill = diameter_mm < 12.0 && dlld_rng_uniform(rng) < 0.5 ? 1.0f : uni(rng, 0.3, 0.9);
 		break;
-	case DLLD_SYNTH_CLASS_COUNT:
+	case DLLD_LESION_CLASS_COUNT:
 		break;
 	}
 }

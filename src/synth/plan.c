@@ -11,14 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const class_names[] = {
-	[DLLD_SYNTH_CLASS_METASTASIS] = "metastasis",
-	[DLLD_SYNTH_CLASS_CYST] = "cyst",
-	[DLLD_SYNTH_CLASS_HEMANGIOMA] = "hemangioma",
-};
-static_assert(sizeof class_names / sizeof class_names[0] == DLLD_SYNTH_CLASS_COUNT,
-	      "class_names out of sync with enum dlld_synth_class");
-
 /* Planned diameters: a log-normal (median, sigma of ln) cut to [min, max],
  * sampled at stratified quantiles so the size mix is exact for any seed. */
 struct size_law {
@@ -31,7 +23,7 @@ struct preset {
 	long patients;
 	long diseased, metastases, cysts, hemangiomas;
 	int32_t matrix;
-	struct size_law size[DLLD_SYNTH_CLASS_COUNT];
+	struct size_law size[DLLD_LESION_CLASS_COUNT];
 };
 
 /* Validation (Kim et al. 2021): 85 patients, 40 with 99 metastases (about
@@ -53,21 +45,6 @@ static_assert(sizeof presets / sizeof presets[0] == DLLD_SYNTH_PRESET_COUNT,
  * cohorts use the same shape, scaled. */
 static const long mets_histogram[8] = {16, 9, 6, 4, 2, 1, 1, 1};
 enum { MAX_METS = 8, MAX_CYSTS = 15, MAX_HEMANGIOMAS = 4 };
-
-const char *dlld_synth_class_name(enum dlld_synth_class cls)
-{
-	return (unsigned)cls < DLLD_SYNTH_CLASS_COUNT ? class_names[cls] : "?";
-}
-
-bool dlld_synth_class_parse(const char *name, enum dlld_synth_class *out)
-{
-	for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++)
-		if (strcmp(name, class_names[c]) == 0) {
-			*out = (enum dlld_synth_class)c;
-			return true;
-		}
-	return false;
-}
 
 const char *dlld_synth_preset_name(enum dlld_synth_preset preset)
 {
@@ -236,7 +213,7 @@ static void allocate_weighted(long items, size_t n, double zero_share, long cap,
 /* The composition of a cohort of n patients from preset pr. */
 struct composition {
 	long diseased;
-	long count[DLLD_SYNTH_CLASS_COUNT];
+	long count[DLLD_LESION_CLASS_COUNT];
 };
 
 static struct composition compose(const struct preset *pr, long n)
@@ -244,17 +221,17 @@ static struct composition compose(const struct preset *pr, long n)
 	struct composition c;
 
 	c.diseased = scale_count(pr->diseased, pr->patients, n);
-	c.count[DLLD_SYNTH_CLASS_METASTASIS] = scale_count(pr->metastases, pr->patients, n);
-	c.count[DLLD_SYNTH_CLASS_CYST] = scale_count(pr->cysts, pr->patients, n);
-	c.count[DLLD_SYNTH_CLASS_HEMANGIOMA] = scale_count(pr->hemangiomas, pr->patients, n);
-	if (c.count[DLLD_SYNTH_CLASS_METASTASIS] > 0 && c.diseased < 1)
+	c.count[DLLD_LESION_CLASS_METASTASIS] = scale_count(pr->metastases, pr->patients, n);
+	c.count[DLLD_LESION_CLASS_CYST] = scale_count(pr->cysts, pr->patients, n);
+	c.count[DLLD_LESION_CLASS_HEMANGIOMA] = scale_count(pr->hemangiomas, pr->patients, n);
+	if (c.count[DLLD_LESION_CLASS_METASTASIS] > 0 && c.diseased < 1)
 		c.diseased = 1;
 	if (c.diseased > n)
 		c.diseased = n;
-	if (c.count[DLLD_SYNTH_CLASS_METASTASIS] > MAX_METS * c.diseased)
-		c.count[DLLD_SYNTH_CLASS_METASTASIS] = MAX_METS * c.diseased;
-	if (c.count[DLLD_SYNTH_CLASS_METASTASIS] < c.diseased)
-		c.diseased = c.count[DLLD_SYNTH_CLASS_METASTASIS];
+	if (c.count[DLLD_LESION_CLASS_METASTASIS] > MAX_METS * c.diseased)
+		c.count[DLLD_LESION_CLASS_METASTASIS] = MAX_METS * c.diseased;
+	if (c.count[DLLD_LESION_CLASS_METASTASIS] < c.diseased)
+		c.diseased = c.count[DLLD_LESION_CLASS_METASTASIS];
 	return c;
 }
 
@@ -288,10 +265,10 @@ static enum dlld_status resolve_options(const struct dlld_synth_options *in,
 	return DLLD_STATUS_OK;
 }
 
-static void fill_patient_lesions(struct dlld_synth_plan *plan, long *counts[DLLD_SYNTH_CLASS_COUNT],
-				 double *sizes[DLLD_SYNTH_CLASS_COUNT])
+static void fill_patient_lesions(struct dlld_synth_plan *plan, long *counts[DLLD_LESION_CLASS_COUNT],
+				 double *sizes[DLLD_LESION_CLASS_COUNT])
 {
-	size_t next[DLLD_SYNTH_CLASS_COUNT] = {0}, at = 0;
+	size_t next[DLLD_LESION_CLASS_COUNT] = {0}, at = 0;
 	int width = plan->n_patients >= 1000 ? (plan->n_patients >= 10000 ? 5 : 4) : 3;
 
 	for (size_t p = 0; p < plan->n_patients; p++) {
@@ -300,23 +277,23 @@ static void fill_patient_lesions(struct dlld_synth_plan *plan, long *counts[DLLD
 		snprintf(pp->patient_id, sizeof pp->patient_id, "P%0*u", width, (unsigned)(p + 1));
 		pp->stream = (uint64_t)p + 1;
 		pp->lesions = plan->lesions + at;
-		for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++) {
+		for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++) {
 			pp->n_by_class[c] = (size_t)counts[c][p];
 			for (long k = 0; k < counts[c][p]; k++) {
-				plan->lesions[at].cls = (enum dlld_synth_class)c;
+				plan->lesions[at].cls = (enum dlld_lesion_class)c;
 				plan->lesions[at].diameter_mm = sizes[c][next[c]++];
 				at++;
 			}
 			pp->n_lesions += pp->n_by_class[c];
 		}
-		if (pp->n_by_class[DLLD_SYNTH_CLASS_METASTASIS] > 0)
+		if (pp->n_by_class[DLLD_LESION_CLASS_METASTASIS] > 0)
 			plan->n_diseased++;
 	}
 }
 
 /* Fills counts[c][p] and sizes[c][i] for composition comp. */
 static void distribute(const struct preset *pr, const struct composition *comp, size_t n,
-		       long *counts[DLLD_SYNTH_CLASS_COUNT], double *sizes[DLLD_SYNTH_CLASS_COUNT],
+		       long *counts[DLLD_LESION_CLASS_COUNT], double *sizes[DLLD_LESION_CLASS_COUNT],
 		       double *scratch, long *mets, size_t *order, struct dlld_rng *rng)
 {
 
@@ -324,16 +301,16 @@ static void distribute(const struct preset *pr, const struct composition *comp, 
 		order[p] = p;
 	shuffle_index(order, n, rng);
 	if (comp->diseased > 0) {
-		plan_metastasis_counts(comp->diseased, comp->count[DLLD_SYNTH_CLASS_METASTASIS],
+		plan_metastasis_counts(comp->diseased, comp->count[DLLD_LESION_CLASS_METASTASIS],
 				       mets);
 		for (long i = 0; i < comp->diseased; i++)
-			counts[DLLD_SYNTH_CLASS_METASTASIS][order[i]] = mets[i];
+			counts[DLLD_LESION_CLASS_METASTASIS][order[i]] = mets[i];
 	}
-	allocate_weighted(comp->count[DLLD_SYNTH_CLASS_CYST], n, 0.45, MAX_CYSTS,
-			  counts[DLLD_SYNTH_CLASS_CYST], scratch, rng);
-	allocate_weighted(comp->count[DLLD_SYNTH_CLASS_HEMANGIOMA], n, 0.80, MAX_HEMANGIOMAS,
-			  counts[DLLD_SYNTH_CLASS_HEMANGIOMA], scratch, rng);
-	for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++)
+	allocate_weighted(comp->count[DLLD_LESION_CLASS_CYST], n, 0.45, MAX_CYSTS,
+			  counts[DLLD_LESION_CLASS_CYST], scratch, rng);
+	allocate_weighted(comp->count[DLLD_LESION_CLASS_HEMANGIOMA], n, 0.80, MAX_HEMANGIOMAS,
+			  counts[DLLD_LESION_CLASS_HEMANGIOMA], scratch, rng);
+	for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++)
 		plan_sizes(&pr->size[c], sizes[c], (size_t)comp->count[c], rng);
 }
 
@@ -341,8 +318,8 @@ enum dlld_status dlld_synth_plan_create(const struct dlld_synth_options *opts,
 					struct dlld_synth_plan **out, struct dlld_error *err)
 {
 	struct dlld_synth_plan *plan = NULL;
-	long *counts[DLLD_SYNTH_CLASS_COUNT] = {NULL};
-	double *sizes[DLLD_SYNTH_CLASS_COUNT] = {NULL};
+	long *counts[DLLD_LESION_CLASS_COUNT] = {NULL};
+	double *sizes[DLLD_LESION_CLASS_COUNT] = {NULL};
 	double *scratch = NULL;
 	size_t *order = NULL, n, total = 0;
 	long *mets = NULL;
@@ -359,7 +336,7 @@ enum dlld_status dlld_synth_plan_create(const struct dlld_synth_options *opts,
 		goto fail;
 	n = (size_t)plan->opts.n_patients;
 	comp = compose(&presets[plan->opts.preset], plan->opts.n_patients);
-	for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++)
+	for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++)
 		total += (size_t)comp.count[c];
 	st = DLLD_STATUS_NO_MEMORY;
 	plan->patients = dlld_calloc(n, sizeof *plan->patients, "patient plans", err);
@@ -369,7 +346,7 @@ enum dlld_status dlld_synth_plan_create(const struct dlld_synth_options *opts,
 	mets = dlld_calloc(n, sizeof *mets, "metastasis counts", err);
 	if (!plan->patients || !plan->lesions || !scratch || !order || !mets)
 		goto fail;
-	for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++) {
+	for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++) {
 		counts[c] = dlld_calloc(n, sizeof *counts[c], "lesion counts", err);
 		sizes[c] = dlld_calloc((size_t)comp.count[c] + 1, sizeof *sizes[c], "sizes", err);
 		if (!counts[c] || !sizes[c])
@@ -380,14 +357,14 @@ enum dlld_status dlld_synth_plan_create(const struct dlld_synth_options *opts,
 		   &rng);
 	plan->n_patients = n;
 	plan->n_lesions = total;
-	for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++)
+	for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++)
 		plan->n_by_class[c] = (size_t)comp.count[c];
 	fill_patient_lesions(plan, counts, sizes);
 	*out = plan;
 	plan = NULL;
 	st = DLLD_STATUS_OK;
 fail:
-	for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++) {
+	for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++) {
 		free(counts[c]);
 		free(sizes[c]);
 	}

@@ -86,7 +86,7 @@ struct synth_lesion {
 	float c[3], radius_mm;
 	float axis[3];                 /* per-axis stretch */
 	float lobe_amp[4], lobe_freq[4][3], lobe_phase[4];
-	enum dlld_synth_class cls;
+	enum dlld_lesion_class cls;
 	float core_hu, rim_hu, centre_hu;
 	float rim_width, necrosis;      /* relative to the radius */
 	float fill;                     /* hemangioma: fraction filled in */

@@ -280,7 +280,7 @@ static size_t core_stats(const struct dlld_volume *v, const uint8_t *sel, double
 }
 
 /* Fills sel with the voxels of c where pick(class/vessel/liver) holds. */
-static void select_lesions(const struct dlld_synth_case *c, enum dlld_synth_class cls, uint8_t *sel,
+static void select_lesions(const struct dlld_synth_case *c, enum dlld_lesion_class cls, uint8_t *sel,
 			   size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -339,10 +339,10 @@ static void test_tissue_hu(void)
 			sel[i] = c->vessels->label[i] == DLLD_SYNTH_VESSEL_PORTAL;
 		if (core_stats(c->ct, sel, &m, &sd) > 5)
 			CHECK_MSG(m > liver_mean + 15, "portal vein %.1f vs liver %.1f", m, liver_mean);
-		select_lesions(c, DLLD_SYNTH_CLASS_METASTASIS, sel, n);
+		select_lesions(c, DLLD_LESION_CLASS_METASTASIS, sel, n);
 		if (core_stats(c->ct, sel, &m, &sd) > 5)
 			CHECK_MSG(m < liver_mean - 20, "metastasis %.1f vs liver %.1f", m, liver_mean);
-		select_lesions(c, DLLD_SYNTH_CLASS_CYST, sel, n);
+		select_lesions(c, DLLD_LESION_CLASS_CYST, sel, n);
 		if (core_stats(c->ct, sel, &m, &sd) > 5)
 			CHECK_MSG(m > -20 && m < 40, "cyst %.1f HU", m);
 	}

@@ -25,24 +25,24 @@ static struct dlld_synth_plan *make_plan(enum dlld_synth_preset preset, long n, 
  * totals, and lesion pointers cover the plan's array without overlap. */
 static void check_plan_consistent(const struct dlld_synth_plan *plan)
 {
-	size_t sum[DLLD_SYNTH_CLASS_COUNT] = {0}, lesions = 0, diseased = 0;
+	size_t sum[DLLD_LESION_CLASS_COUNT] = {0}, lesions = 0, diseased = 0;
 
 	for (size_t p = 0; p < plan->n_patients; p++) {
 		const struct dlld_synth_patient_plan *pp = &plan->patients[p];
-		size_t by_class[DLLD_SYNTH_CLASS_COUNT] = {0};
+		size_t by_class[DLLD_LESION_CLASS_COUNT] = {0};
 		CHECK(pp->lesions == plan->lesions + lesions);
 		for (size_t l = 0; l < pp->n_lesions; l++)
 			by_class[pp->lesions[l].cls]++;
-		for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++) {
+		for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++) {
 			CHECK_INT_EQ(by_class[c], pp->n_by_class[c]);
 			sum[c] += by_class[c];
 		}
 		lesions += pp->n_lesions;
-		diseased += by_class[DLLD_SYNTH_CLASS_METASTASIS] > 0;
+		diseased += by_class[DLLD_LESION_CLASS_METASTASIS] > 0;
 	}
 	CHECK_INT_EQ(lesions, plan->n_lesions);
 	CHECK_INT_EQ(diseased, plan->n_diseased);
-	for (int c = 0; c < DLLD_SYNTH_CLASS_COUNT; c++)
+	for (int c = 0; c < DLLD_LESION_CLASS_COUNT; c++)
 		CHECK_INT_EQ(sum[c], plan->n_by_class[c]);
 }
 
@@ -56,19 +56,19 @@ static void test_validation_composition(void)
 		return;
 	CHECK_INT_EQ(plan->n_patients, 85);
 	CHECK_INT_EQ(plan->n_diseased, 40);
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_METASTASIS], 99);
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_CYST], 229);
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_HEMANGIOMA], 21);
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_METASTASIS], 99);
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_CYST], 229);
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_HEMANGIOMA], 21);
 	CHECK_INT_EQ(plan->opts.matrix, 512);
 	CHECK_NEAR(plan->opts.slice_thickness_mm, 5.0, 0.0);
 	check_plan_consistent(plan);
 	for (size_t p = 0; p < plan->n_patients; p++) {
-		size_t m = plan->patients[p].n_by_class[DLLD_SYNTH_CLASS_METASTASIS];
+		size_t m = plan->patients[p].n_by_class[DLLD_LESION_CLASS_METASTASIS];
 		CHECK(m <= 8);
 		for (size_t l = 0; l < plan->patients[p].n_lesions; l++) {
 			const struct dlld_synth_planned_lesion *pl = &plan->patients[p].lesions[l];
 			CHECK(pl->diameter_mm >= 3.0 && pl->diameter_mm <= 80.0);
-			if (pl->cls != DLLD_SYNTH_CLASS_METASTASIS)
+			if (pl->cls != DLLD_LESION_CLASS_METASTASIS)
 				continue;
 			n++;
 			sum += pl->diameter_mm;
@@ -92,9 +92,9 @@ static void test_training_composition(void)
 	if (!plan)
 		return;
 	CHECK_INT_EQ(plan->n_patients, 502);
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_METASTASIS], 612);
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_CYST], 990);
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_HEMANGIOMA], 153);
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_METASTASIS], 612);
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_CYST], 990);
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_HEMANGIOMA], 153);
 	check_plan_consistent(plan);
 	for (size_t l = 0; l < plan->n_lesions; l++)
 		CHECK(plan->lesions[l].diameter_mm >= 3.0 && plan->lesions[l].diameter_mm <= 50.0);
@@ -103,9 +103,9 @@ static void test_training_composition(void)
 	plan = make_plan(DLLD_SYNTH_PRESET_TRAINING, 100, 3);
 	if (!plan)
 		return;
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_METASTASIS], 122); /* 121.9 */
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_CYST], 197);       /* 197.2 */
-	CHECK_INT_EQ(plan->n_by_class[DLLD_SYNTH_CLASS_HEMANGIOMA], 30);  /* 30.48 */
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_METASTASIS], 122); /* 121.9 */
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_CYST], 197);       /* 197.2 */
+	CHECK_INT_EQ(plan->n_by_class[DLLD_LESION_CLASS_HEMANGIOMA], 30);  /* 30.48 */
 	check_plan_consistent(plan);
 	dlld_synth_plan_destroy(plan);
 }
@@ -127,7 +127,7 @@ static void test_small_and_tiny(void)
 		return;
 	CHECK_INT_EQ(plan->n_patients, 1);
 	check_plan_consistent(plan);
-	CHECK(plan->n_by_class[DLLD_SYNTH_CLASS_METASTASIS] <= 8 * plan->n_diseased);
+	CHECK(plan->n_by_class[DLLD_LESION_CLASS_METASTASIS] <= 8 * plan->n_diseased);
 	dlld_synth_plan_destroy(plan);
 }
 
@@ -173,12 +173,12 @@ static void test_bad_options(void)
 
 static void test_names(void)
 {
-	enum dlld_synth_class c;
+	enum dlld_lesion_class c;
 	enum dlld_synth_preset p;
 
-	CHECK_STR_EQ(dlld_synth_class_name(DLLD_SYNTH_CLASS_HEMANGIOMA), "hemangioma");
-	CHECK(dlld_synth_class_parse("cyst", &c) && c == DLLD_SYNTH_CLASS_CYST);
-	CHECK(!dlld_synth_class_parse("Cyst", &c));
+	CHECK_STR_EQ(dlld_lesion_class_name(DLLD_LESION_CLASS_HEMANGIOMA), "hemangioma");
+	CHECK(dlld_lesion_class_parse("cyst", &c) && c == DLLD_LESION_CLASS_CYST);
+	CHECK(!dlld_lesion_class_parse("Cyst", &c));
 	CHECK(dlld_synth_preset_parse("training", &p) && p == DLLD_SYNTH_PRESET_TRAINING);
 	CHECK(!dlld_synth_preset_parse("big", &p));
 }
