@@ -184,6 +184,15 @@ fail:
 	return st;
 }
 
+/* Returns x as the shortest double that prints like the float it came from
+ * (0.05f is written 0.05, not 0.05000000074505806). */
+static double tidy(float x)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%.7g", (double)x);
+	return strtod(buf, NULL);
+}
+
 static cJSON *input_json(const struct dlld_input_spec *spec)
 {
 	cJSON *in = cJSON_CreateObject(), *windows = cJSON_AddArrayToObject(in, "windows");
@@ -195,8 +204,8 @@ static cJSON *input_json(const struct dlld_input_spec *spec)
 	cJSON_AddNumberToObject(in, "pixel_mm", spec->pixel_mm);
 	for (int w = 0; w < n_windows; w++) {
 		cJSON *win = cJSON_CreateObject();
-		cJSON_AddNumberToObject(win, "width", spec->window_width[w]);
-		cJSON_AddNumberToObject(win, "level", spec->window_level[w]);
+		cJSON_AddNumberToObject(win, "width", tidy(spec->window_width[w]));
+		cJSON_AddNumberToObject(win, "level", tidy(spec->window_level[w]));
 		cJSON_AddItemToArray(windows, win);
 	}
 	return in;
@@ -242,8 +251,8 @@ enum dlld_status dlld_model_save(const char *dir, const char *cfg_text,
 						      dlld_lesion_class_name((enum dlld_lesion_class)c)));
 	cJSON_AddItemToObject(root, "input", input_json(info->spec));
 	thr = cJSON_AddObjectToObject(root, "thresholds");
-	cJSON_AddNumberToObject(thr, "confidence", info->thresholds->confidence);
-	cJSON_AddNumberToObject(thr, "nms_iou", info->thresholds->nms_iou);
+	cJSON_AddNumberToObject(thr, "confidence", tidy(info->thresholds->confidence));
+	cJSON_AddNumberToObject(thr, "nms_iou", tidy(info->thresholds->nms_iou));
 	if (!(st = add_raw(root, "training", info->training_json, path, err)) &&
 	    !(st = add_raw(root, "metrics", info->metrics_json, path, err))) {
 		json = cJSON_Print(root);
