@@ -70,6 +70,8 @@ enum dlld_status dlld_overlay_write(const struct dlld_volume *v, int32_t k, floa
 		dlld_lesion_class_color(box->cls, c3);
 		c = (struct dlld_rgb){c3[0], c3[1], c3[2]};
 		dlld_image_rect(img, x0, y0, x1, y1, c, 1);
+		if (!box->label[0])
+			continue;
 		dlld_image_fill_rect(img, x0, ty - 1, x0 + dlld_image_text_width(box->label, 1) + 1,
 				     ty + 7, (struct dlld_rgb){0, 0, 0});
 		dlld_image_text(img, x0 + 1, ty, box->label, c, 1);

@@ -193,13 +193,16 @@ static enum dlld_status write_overlays(const char *dir, const struct dlld_volume
 		/* every lesion's box on this slice, so neighbours are seen together */
 		for (size_t m = 0; m < set->n_lesions; m++) {
 			const struct dlld_lesion *L = &set->lesions[m];
+			bool labelled = false; /* a lesion split in two boxes is labelled once */
 			for (size_t b = 0; b < L->n_boxes; b++) {
 				const struct dlld_voxel_box *vb = &set->boxes[L->first_box + b];
 				if (vb->k != k)
 					continue;
 				boxes[n] = (struct dlld_overlay_box){vb->i0, vb->j0, vb->i1, vb->j1, L->cls, ""};
-				snprintf(boxes[n].label, sizeof boxes[n].label, "L%zu %s %.0f", m + 1,
-					 dlld_lesion_class_name(L->cls), L->score);
+				if (!labelled)
+					snprintf(boxes[n].label, sizeof boxes[n].label, "L%zu %s %.0f", m + 1,
+						 dlld_lesion_class_name(L->cls), L->score);
+				labelled = true;
 				n++;
 			}
 		}
