@@ -47,6 +47,17 @@ static const struct option detect_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* Fills id (size bytes) with s, cut to fit. */
+static void copy_id(char *id, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(id, s, n);
+	id[n] = '\0';
+}
+
 /* One study to run. */
 struct job {
 	char id[64];
@@ -68,8 +79,8 @@ static bool add_job(struct job_list *l, const char *id, const char *path)
 		l->items = p;
 		l->cap = cap;
 	}
-	snprintf(l->items[l->n].id, sizeof l->items[l->n].id, "%s", id);
-	snprintf(l->items[l->n].path, sizeof l->items[l->n].path, "%s", path);
+	copy_id(l->items[l->n].id, sizeof l->items[l->n].id, id);
+	copy_id(l->items[l->n].path, sizeof l->items[l->n].path, path);
 	l->n++;
 	return true;
 }
@@ -87,7 +98,7 @@ static void study_id(const char *path, char *id, size_t size)
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
 	base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-	snprintf(id, size, "%s", base);
+	copy_id(id, size, base);
 	for (size_t e = 0; e < sizeof ext / sizeof ext[0]; e++) {
 		size_t le = strlen(ext[e]), li = strlen(id);
 		if (li > le && strcmp(id + li - le, ext[e]) == 0) {
@@ -99,7 +110,7 @@ static void study_id(const char *path, char *id, size_t size)
 	if (strcmp(id, "ct") == 0 && base != buf) {
 		buf[base - buf - 1] = '\0';
 		base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-		snprintf(id, size, "%s", base);
+		copy_id(id, size, base);
 	}
 }
 
