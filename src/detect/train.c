@@ -268,6 +268,8 @@ static enum dlld_status load_checkpoint(struct trainer *t, long *iteration, stru
 	size_t size;
 	cJSON *root;
 	const cJSON *it, *seed;
+	double it_value, seed_value;
+	bool ok;
 	enum dlld_status st;
 
 	snprintf(path, sizeof path, "%s/state.json", t->ckpt_dir);
@@ -277,19 +279,18 @@ static enum dlld_status load_checkpoint(struct trainer *t, long *iteration, stru
 	free(text);
 	it = cJSON_GetObjectItemCaseSensitive(root, "iteration");
 	seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
-	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || !cJSON_IsNumber(seed)) {
-		cJSON_Delete(root);
+	ok = cJSON_IsNumber(it) && it->valuedouble >= 0 && cJSON_IsNumber(seed);
+	it_value = ok ? it->valuedouble : 0.0;
+	seed_value = ok ? seed->valuedouble : 0.0;
+	cJSON_Delete(root);
+	if (!ok)
 		return dlld_error_set(err, DLLD_STATUS_MALFORMED, path,
 				      "needs a non-negative \"iteration\" and a \"seed\"");
-	}
-	*iteration = (long)it->valuedouble;
-	if ((uint64_t)seed->valuedouble != t->o->seed) {
-		cJSON_Delete(root);
+	if ((uint64_t)seed_value != t->o->seed)
 		return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, path,
-				      "checkpoint was trained with seed %.0f, not %llu",
-				      seed->valuedouble, (unsigned long long)t->o->seed);
-	}
-	cJSON_Delete(root);
+				      "checkpoint was trained with seed %.0f, not %llu", seed_value,
+				      (unsigned long long)t->o->seed);
+	*iteration = (long)it_value;
 	snprintf(path, sizeof path, "%s/weights", t->ckpt_dir);
 	if ((st = dlld_net_load_weights(t->net, path, 0, err)))
 		return st;
