@@ -25,8 +25,6 @@ void dlld_image_destroy(struct dlld_image *img); /* accepts NULL */
 
 /* Fills the whole image with one colour. */
 void dlld_image_fill(struct dlld_image *img, struct dlld_rgb c);
-/* Fills the image from gray[width*height] (0..255) as gray pixels. */
-void dlld_image_set_gray(struct dlld_image *img, const uint8_t *gray);
 /* Sets one pixel; outside the image does nothing. */
 void dlld_image_pixel(struct dlld_image *img, int x, int y, struct dlld_rgb c);
 /* Draws a line of the given thickness (pixels, >= 1) between two points. */

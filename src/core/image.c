@@ -148,13 +148,6 @@ void dlld_image_fill(struct dlld_image *img, struct dlld_rgb c)
 	}
 }
 
-void dlld_image_set_gray(struct dlld_image *img, const uint8_t *gray)
-{
-	size_t n = (size_t)img->width * (size_t)img->height;
-	for (size_t p = 0; p < n; p++)
-		img->rgb[3 * p] = img->rgb[3 * p + 1] = img->rgb[3 * p + 2] = gray[p];
-}
-
 void dlld_image_pixel(struct dlld_image *img, int x, int y, struct dlld_rgb c)
 {
 	uint8_t *p;

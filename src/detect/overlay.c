@@ -22,17 +22,14 @@ void dlld_lesion_class_color(enum dlld_lesion_class cls, uint8_t rgb[3])
 	rgb[2] = c[2];
 }
 
-/* Copies slice k, windowed, into img scaled by `zoom`, below `top` rows. */
-static void draw_slice(struct dlld_image *img, const struct dlld_volume *v, int32_t k,
-		       float width, float level, int zoom, int top)
+/* Copies the windowed slice gray[nx*ny] into img scaled by `zoom`, below
+ * `top` rows. */
+static void draw_slice(struct dlld_image *img, const uint8_t *gray, int32_t nx, int32_t ny,
+		       int zoom, int top)
 {
-	int32_t nx = v->geom.dims[0], ny = v->geom.dims[1];
-	const float *s = v->hu + (size_t)k * (size_t)nx * (size_t)ny;
-
 	for (int y = 0; y < ny * zoom; y++) {
 		for (int x = 0; x < nx * zoom; x++) {
-			float hu = s[(size_t)(y / zoom) * (size_t)nx + (size_t)(x / zoom)];
-			uint8_t g = (uint8_t)lrintf(255.0f * dlld_window01(hu, width, level));
+			uint8_t g = gray[(size_t)(y / zoom) * (size_t)nx + (size_t)(x / zoom)];
 			dlld_image_pixel(img, x, y + top, (struct dlld_rgb){g, g, g});
 		}
 	}
@@ -46,6 +43,7 @@ enum dlld_status dlld_overlay_write(const struct dlld_volume *v, int32_t k, floa
 	int zoom = nx >= 512 ? 1 : (512 + nx - 1) / nx;
 	int top = 14, text_scale = 1;
 	struct dlld_image *img;
+	uint8_t *gray;
 	enum dlld_status st;
 
 	if (k < 0 || k >= v->geom.dims[2])
@@ -54,9 +52,15 @@ enum dlld_status dlld_overlay_write(const struct dlld_volume *v, int32_t k, floa
 	if (zoom > 8)
 		zoom = 8;
 	img = dlld_image_create(nx * zoom, ny * zoom + top, err);
-	if (!img)
-		return err ? err->status : DLLD_STATUS_NO_MEMORY;
-	draw_slice(img, v, k, width, level, zoom, top);
+	gray = dlld_calloc((size_t)nx * (size_t)ny, 1, "overlay slice", err);
+	if (!img || !gray) {
+		dlld_image_destroy(img);
+		free(gray);
+		return DLLD_STATUS_NO_MEMORY;
+	}
+	dlld_ct_window_slice_u8(v, k, width, level, gray);
+	draw_slice(img, gray, nx, ny, zoom, top);
+	free(gray);
 	if (caption)
 		dlld_image_text(img, 2, 3, caption, (struct dlld_rgb){255, 255, 255}, text_scale);
 	for (size_t b = 0; b < n_boxes; b++) {
