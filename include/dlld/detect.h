@@ -297,8 +297,11 @@ void dlld_yolo_loss(const struct dlld_yolo_head *head, const struct dlld_yolo_lo
 struct dlld_detect_thresholds {
 	float confidence;   /* keep a box when objectness x best class >= this */
 	float nms_iou;      /* suppress a box overlapping a better one by more */
+	float score;        /* operating point, 0–100: the false-positive filter's
+			       score step drops 3D lesions scoring less (0 keeps all);
+			       chosen on held-out data (docs/results.md) */
 };
-/* Fills t with the defaults (confidence 0.05, NMS IoU 0.45). */
+/* Fills t with the defaults (confidence 0.05, NMS IoU 0.45, score 0). */
 void dlld_detect_thresholds_default(struct dlld_detect_thresholds *t);
 
 struct dlld_model {

@@ -13,6 +13,7 @@ void dlld_detect_thresholds_default(struct dlld_detect_thresholds *t)
 {
 	t->confidence = 0.05f;
 	t->nms_iou = 0.45f;
+	t->score = 0.0f;
 }
 
 void dlld_model_destroy(struct dlld_model *model)
@@ -118,6 +119,13 @@ static enum dlld_status parse_model_json(const char *path, struct dlld_model *m,
 		goto done;
 	m->thresholds.confidence = (float)conf;
 	m->thresholds.nms_iou = (float)nms;
+	m->thresholds.score = 0.0f;
+	if (cJSON_GetObjectItemCaseSensitive(thr, "score")) { /* optional: older models lack it */
+		double score;
+		if ((st = json_number(thr, "score", 0, 100, &score, path, err)))
+			goto done;
+		m->thresholds.score = (float)score;
+	}
 	name = cJSON_GetObjectItemCaseSensitive(root, "name");
 	snprintf(m->name, sizeof m->name, "%s", cJSON_IsString(name) ? name->valuestring : "");
 done:
@@ -253,6 +261,7 @@ enum dlld_status dlld_model_save(const char *dir, const char *cfg_text,
 	thr = cJSON_AddObjectToObject(root, "thresholds");
 	cJSON_AddNumberToObject(thr, "confidence", tidy(info->thresholds->confidence));
 	cJSON_AddNumberToObject(thr, "nms_iou", tidy(info->thresholds->nms_iou));
+	cJSON_AddNumberToObject(thr, "score", tidy(info->thresholds->score));
 	if (!(st = add_raw(root, "training", info->training_json, path, err)) &&
 	    !(st = add_raw(root, "metrics", info->metrics_json, path, err))) {
 		json = cJSON_Print(root);
