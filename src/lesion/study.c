@@ -30,23 +30,40 @@ void dlld_study_result_free(struct dlld_study_result *r)
 
 /* ---- detections.csv rows ------------------------------------------------- */
 
+/* Writes this patient's detections.csv rows (DESIGN §5): the lesions the
+ * filter kept (L1, L2, ...). With removed, the lesions it dropped instead
+ * (R1, R2, ...) with one more column naming the step that dropped each:
+ * OUT/<id>/removed.csv, from which tools/filter_table.sh rebuilds the
+ * detections of every prefix of the filter's steps. */
 static enum dlld_status write_rows(const char *path, const char *id,
-				   const struct dlld_lesion_set *set, struct dlld_error *err)
+				   const struct dlld_lesion_set *set, bool removed,
+				   struct dlld_error *err)
 {
 	struct dlld_atomic_file af;
 	enum dlld_status st = dlld_atomic_open(&af, path, err);
+	size_t n = 0;
 
 	if (st)
 		return st;
-	fputs(dlld_detections_header, af.fp);
+	if (removed)
+		fprintf(af.fp, "%.*s,removed_by\n", (int)strlen(dlld_detections_header) - 1,
+			dlld_detections_header);
+	else
+		fputs(dlld_detections_header, af.fp);
 	for (size_t l = 0; l < set->n_lesions; l++) {
 		const struct dlld_lesion *L = &set->lesions[l];
+		if ((L->dropped_by >= 0) != removed)
+			continue;
 		dlld_csv_write_cell(af.fp, id);
-		fprintf(af.fp, ",L%zu,%s,%.2f,%.4f,%.4f,%.4f,%.2f,%.2f,%.2f,%.2f,%d,%d,%d\n", l + 1,
-			dlld_lesion_class_name(L->cls), L->score, L->p[DLLD_LESION_CLASS_METASTASIS],
-			L->p[DLLD_LESION_CLASS_CYST], L->p[DLLD_LESION_CLASS_HEMANGIOMA],
-			L->centroid_lps[0], L->centroid_lps[1], L->centroid_lps[2], L->diameter_mm,
-			L->first_slice, L->last_slice, L->n_slices);
+		fprintf(af.fp, ",%c%zu,%s,%.2f,%.4f,%.4f,%.4f,%.2f,%.2f,%.2f,%.2f,%d,%d,%d",
+			removed ? 'R' : 'L', ++n, dlld_lesion_class_name(L->cls), L->score,
+			L->p[DLLD_LESION_CLASS_METASTASIS], L->p[DLLD_LESION_CLASS_CYST],
+			L->p[DLLD_LESION_CLASS_HEMANGIOMA], L->centroid_lps[0], L->centroid_lps[1],
+			L->centroid_lps[2], L->diameter_mm, L->first_slice, L->last_slice,
+			L->n_slices);
+		if (removed)
+			fprintf(af.fp, ",%s", dlld_fp_step_name((enum dlld_fp_step)L->dropped_by));
+		fputc('\n', af.fp);
 	}
 	if (ferror(af.fp)) {
 		dlld_atomic_abort(&af);
@@ -146,6 +163,10 @@ static cJSON *pipeline_json(const struct dlld_model *m, const struct dlld_study_
 							      dlld_fp_step_name((enum dlld_fp_step)s)));
 	}
 	cJSON_AddNumberToObject(filter, "min_score", o->fp.min_score);
+	cJSON *settings = cJSON_AddObjectToObject(filter, "settings");
+	for (size_t i = 0; i < dlld_fp_param_count(); i++)
+		cJSON_AddNumberToObject(settings, dlld_fp_param_at(i)->name,
+					dlld_fp_param_get(&o->fp, i));
 	cJSON_AddNumberToObject(p, "slice_boxes", (double)r->n_boxes);
 	cJSON_AddNumberToObject(p, "lesions_before_filter", (double)r->n_linked);
 	return p;
@@ -219,8 +240,9 @@ static enum dlld_status write_overlays(const char *dir, const struct dlld_volume
 
 /* ---- the pipeline --------------------------------------------------------------- */
 
-/* Runs liver mask, detection, linking and filter on v; fills r. Returns the
- * new liver mask in *liver. */
+/* Runs liver mask, detection, linking and filter on v; fills r, whose
+ * lesions still include the dropped ones (dropped_by >= 0). Returns the new
+ * liver mask in *liver. */
 static enum dlld_status analyse(struct dlld_model *model, const struct dlld_volume *v,
 				const struct dlld_study_options *o, struct dlld_pool *pool,
 				struct dlld_labelmap **liver, struct dlld_study_result *r,
@@ -245,7 +267,6 @@ static enum dlld_status analyse(struct dlld_model *model, const struct dlld_volu
 	r->n_linked = r->lesions.n_lesions;
 	if ((st = dlld_fp_filter(&o->fp, v, *liver, &r->lesions, r->removed, err)))
 		return st;
-	dlld_lesion_set_compact(&r->lesions);
 	r->seconds_post = dlld_time_now() - t0;
 	return DLLD_STATUS_OK;
 }
@@ -272,6 +293,11 @@ enum dlld_status dlld_study_run(struct dlld_model *model, const char *path,
 	snprintf(dir, sizeof dir, "%s/%s", out_dir, patient_id);
 	if ((st = dlld_mkdir_p(dir, err)))
 		goto done;
+	snprintf(file, sizeof file, "%s/removed.csv", dir);
+	st = write_rows(file, patient_id, &r->lesions, true, err);
+	dlld_lesion_set_compact(&r->lesions); /* from here on, the kept lesions only */
+	if (st)
+		goto done;
 	snprintf(file, sizeof file, "%s/liver.nii.gz", dir);
 	if ((st = dlld_nifti_write_labels(liver, file, err)))
 		goto done;
@@ -281,9 +307,10 @@ enum dlld_status dlld_study_run(struct dlld_model *model, const char *path,
 	if ((st = write_json(file, model, o, v, r, err)))
 		goto done;
 	snprintf(file, sizeof file, "%s/detections.csv", dir);
-	st = write_rows(file, patient_id, &r->lesions, err);
+	st = write_rows(file, patient_id, &r->lesions, false, err);
 	r->seconds_write = dlld_time_now() - t0;
 done:
+	dlld_lesion_set_compact(&r->lesions); /* no-op unless a step above failed */
 	dlld_volume_destroy(v);
 	dlld_labelmap_destroy(liver);
 	return st;

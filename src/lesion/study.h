@@ -34,8 +34,10 @@ void dlld_study_result_free(struct dlld_study_result *r);
 
 /* Runs the pipeline on the CT at path for patient_id and writes
  * OUT/<id>/detections.csv (this patient's rows, written last: its presence
- * marks the study done), OUT/<id>.json, OUT/<id>/overlay_*.png and
- * OUT/<id>/liver.nii.gz. Fills *r. pool may be NULL. */
+ * marks the study done), OUT/<id>.json, OUT/<id>/overlay_*.png,
+ * OUT/<id>/liver.nii.gz and OUT/<id>/removed.csv (the lesions the
+ * false-positive filter dropped, detections.csv's columns plus removed_by,
+ * the step's name). Fills *r. pool may be NULL. */
 enum dlld_status dlld_study_run(struct dlld_model *model, const char *path,
 				const char *patient_id, const char *out_dir,
 				const struct dlld_study_options *o, struct dlld_pool *pool,
