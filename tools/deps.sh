@@ -2,14 +2,15 @@
 # tools/deps.sh — installs the Debian 12 packages DLLD needs (as root, or with sudo).
 #   sh tools/deps.sh              build, run and test (darknet for its cfgs, which
 #                                 the engine's tests parse; dcm2niix, unzip for
-#                                 the CT tests on real data)
+#                                 the CT tests on real data; python3 for the
+#                                 tests that read JSON and for tools/*.py)
 #   sh tools/deps.sh --reference  also the reference tools that made the committed
 #                                 fixtures and run the benchmarks (PyTorch, R geepack,
 #                                 statsmodels, darknet, dcm2niix, hyperfine)
 #   sh tools/deps.sh --fuzz       also clang for the libFuzzer harnesses
 set -eu
 build="build-essential pkg-config libgdcm-dev libnifti2-dev libopenblas-dev libpng-dev
-	libcjson-dev zlib1g-dev unzip valgrind darknet dcm2niix"
+	libcjson-dev zlib1g-dev unzip valgrind darknet dcm2niix python3"
 reference="python3-torch python3-numpy python3-scipy python3-statsmodels python3-nibabel
 	python3-pydicom r-base-core r-cran-geepack hyperfine"
 fuzz="clang"
