@@ -61,6 +61,14 @@ static bool is_pointwise(const struct dlld_layer *l)
 	return c->size == 1 && c->stride == 1 && c->padding == 0;
 }
 
+/* Whether ∂x is itself a stride-1 convolution of ∂z (by the flipped,
+ * transposed weights) — then backward needs no column matrix at all. */
+static bool transposed_as_conv(const struct dlld_layer *l)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+	return !is_pointwise(l) && c->stride == 1 && c->padding <= c->size - 1;
+}
+
 static struct dlld_param *weights(struct dlld_layer *l)
 {
 	return &l->params[l->n_params - 1];
@@ -112,9 +120,12 @@ static enum dlld_status conv_plan(struct dlld_layer *l, const struct dlld_plan *
 	weights(l)->ndim = 4;
 	memcpy(weights(l)->dims, (int[4]){c->filters, l->in.c / c->groups, c->size, c->size},
 	       sizeof weights(l)->dims);
-	/* forward packs im2col panels straight from the image; backward needs
-	 * the column matrix (for ∂W) and then its gradient, in turn */
-	l->workspace_floats = is_pointwise(l) || !p->training ? 0 : k * plane;
+	/* forward and ∂W pack im2col panels straight from the image; ∂x is a
+	 * convolution by the flipped weights at stride 1, else the column
+	 * matrix's gradient, then col2im */
+	l->workspace_floats = is_pointwise(l) || !p->training ? 0
+			      : transposed_as_conv(l)	   ? n * k
+							   : k * plane;
 	l->bflops = 2.0 * (double)(n * k) * (double)plane / 1e9;
 	return DLLD_STATUS_OK;
 }
@@ -304,31 +315,65 @@ static void backward_channel(void *ctx, size_t task, int worker)
 	}
 }
 
-/* ∂W += ∂z·colᵀ and ∂x += col2im(Wᵀ·∂z), per image and group. */
+/* The geometry of ∂x = conv(∂z, W'): ∂z's n_g planes in, padding size − 1 −
+ * pad, out the input's plane. */
+static struct dlld_im2col transposed_geometry(const struct dlld_layer *l)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+	return (struct dlld_im2col){c->filters / c->groups, l->out.h, l->out.w, c->size, 1,
+				    c->size - 1 - c->padding, l->in.h, l->in.w};
+}
+
+/* W'[ch][(f·s + s−1−ky)·s + s−1−kx] = W[f][ch][ky][kx] for every group
+ * (group g's W' at g·c_g·n_g·s²), into `flipped`. */
+static void flip_weights(struct dlld_layer *l, float *flipped)
+{
+	const struct dlld_conv_cfg *c = &l->u.conv;
+	int n_g = c->filters / c->groups, c_g = l->in.c / c->groups, s = c->size, ss = s * s;
+	const float *w = weights(l)->data;
+
+	for (int grp = 0; grp < c->groups; grp++) {
+		float *wg = flipped + (size_t)grp * (size_t)c_g * (size_t)n_g * (size_t)ss;
+		for (int f = 0; f < n_g; f++)
+			for (int ch = 0; ch < c_g; ch++) {
+				const float *src = w + ((size_t)(grp * n_g + f) * (size_t)c_g + (size_t)ch) *
+							       (size_t)ss;
+				float *dst = wg + (size_t)ch * (size_t)n_g * (size_t)ss + (size_t)f * (size_t)ss;
+				for (int q = 0; q < ss; q++)
+					dst[ss - 1 - q] = src[q];
+			}
+	}
+}
+
+/* ∂W += ∂z·colᵀ (col packed straight from the image) per image and group;
+ * ∂x += conv(∂z, W') for stride 1, one call per group for the whole batch,
+ * else ∂x += col2im(Wᵀ·∂z) per image. */
 static void conv_backward_gemm(struct dlld_layer *l, const struct dlld_run *run)
 {
 	const struct dlld_conv_cfg *c = &l->u.conv;
-	struct dlld_im2col g = geometry(l);
+	struct dlld_im2col g = geometry(l), gt = transposed_geometry(l);
 	int n_g = c->filters / c->groups, k = g.channels * c->size * c->size;
-	int plane = l->out.h * l->out.w;
-	size_t in_group = (size_t)g.channels * (size_t)l->in.h * (size_t)l->in.w;
+	int plane = l->out.h * l->out.w, in_plane = l->in.h * l->in.w;
+	size_t in_group = (size_t)g.channels * (size_t)in_plane;
+	size_t out_image = (size_t)c->filters * (size_t)plane;
 	struct dlld_param *w = weights(l);
+	bool as_conv = transposed_as_conv(l) && l->src_delta[0];
 
 	for (int b = 0; b < l->in.n; b++) {
 		for (int grp = 0; grp < c->groups; grp++) {
 			size_t in_at = ((size_t)b * (size_t)c->groups + (size_t)grp) * in_group;
-			const float *dz = l->delta + ((size_t)b * (size_t)c->filters +
-						      (size_t)(grp * n_g)) * (size_t)plane;
+			const float *dz = l->delta + (size_t)b * out_image +
+					  (size_t)(grp * n_g) * (size_t)plane;
 			const float *wg = w->data + (size_t)(grp * n_g) * (size_t)k;
 			float *dwg = w->grad + (size_t)(grp * n_g) * (size_t)k;
-			const float *col = l->src[0] + in_at;
-			if (!is_pointwise(l)) {
-				dlld_im2col(run->pool, &g, col, run->workspace);
-				col = run->workspace;
-			}
-			dlld_gemm(run->pool, false, true, n_g, k, plane, 1.0f, dz, plane, col, plane,
-				  1.0f, dwg, k);
-			if (!l->src_delta[0])
+			struct dlld_gemm_args dw = {
+				.trans_b = true, .m = n_g, .n = k, .k = plane, .alpha = 1.0f,
+				.a = dz, .lda = plane, .b = l->src[0] + in_at, .ldb = plane,
+				.conv = is_pointwise(l) ? NULL : &g, .beta = 1.0f, .c = dwg, .ldc = k,
+				.act = DLLD_GEMM_ACT_LINEAR,
+			};
+			dlld_gemm_run(run->pool, &dw);
+			if (!l->src_delta[0] || as_conv)
 				continue;
 			if (is_pointwise(l)) {
 				dlld_gemm(run->pool, true, false, k, plane, n_g, 1.0f, wg, k, dz, plane,
@@ -339,6 +384,21 @@ static void conv_backward_gemm(struct dlld_layer *l, const struct dlld_run *run)
 				  run->workspace, plane);
 			dlld_col2im(run->pool, &g, run->workspace, l->src_delta[0] + in_at);
 		}
+	}
+	if (!as_conv)
+		return;
+	flip_weights(l, run->workspace);
+	for (int grp = 0; grp < c->groups; grp++) {
+		int kt = n_g * c->size * c->size;
+		struct dlld_gemm_args dx = {
+			.m = g.channels, .n = in_plane, .k = kt, .alpha = 1.0f,
+			.a = run->workspace + (size_t)grp * (size_t)g.channels * (size_t)kt,
+			.lda = kt, .b = l->delta + (size_t)(grp * n_g) * (size_t)plane,
+			.conv = &gt, .beta = 1.0f, .c = l->src_delta[0] + (size_t)grp * in_group,
+			.ldc = in_plane, .act = DLLD_GEMM_ACT_LINEAR, .batch = l->in.n,
+			.b_stride = out_image, .c_stride = (size_t)l->in.c * (size_t)in_plane,
+		};
+		dlld_gemm_run(run->pool, &dx);
 	}
 }
 

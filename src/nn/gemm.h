@@ -143,7 +143,9 @@ struct dlld_gemm_args {
 	const struct dlld_gemm_packed *packed_a; /* or NULL */
 	const float *b; /* op(B) k×n, or the image when conv is set */
 	int ldb;
-	const struct dlld_im2col *conv; /* B = im2col(b) (no transpose), or NULL */
+	/* B = im2col(b), or with trans_b op(B) = im2col(b)ᵀ (a convolution's
+	 * weight gradient ∂z·colᵀ), packed straight from the image b; or NULL */
+	const struct dlld_im2col *conv;
 	float beta;
 	float *c; /* m×n */
 	int ldc;

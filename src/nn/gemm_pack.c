@@ -178,10 +178,41 @@ static void pack_b_conv(const struct dlld_gemm_args *g, int nr, int p0, int kc, 
 	}
 }
 
+/* Implicit im2col, transposed (a weight gradient ∂z·colᵀ): column j of
+ * op(B) is row j = (ch·size + ky)·size + kx of the column matrix, so each
+ * panel column is rows [p0, p0 + kc) of that row, built with conv_row (one
+ * image-row copy per output row) and then spread across the panel. */
+static void pack_b_conv_transposed(const struct dlld_gemm_args *g, int nr, int p0, int kc,
+				   int col0, int cols, float *dst)
+{
+	const struct dlld_im2col *cv = g->conv;
+	int ss = cv->size * cv->size;
+	_Alignas(64) float run[DLLD_GEMM_KC];
+
+	for (int j0 = 0; j0 < cols; j0 += nr) {
+		float *panel = dst + (size_t)j0 * (size_t)kc;
+		int w = cols - j0 < nr ? cols - j0 : nr;
+		for (int j = 0; j < nr; j++) {
+			if (j >= w) {
+				for (int p = 0; p < kc; p++)
+					panel[p * nr + j] = 0.0f;
+				continue;
+			}
+			int r = col0 + j0 + j;
+			const float *plane = g->b + (size_t)(r / ss) * (size_t)cv->h * (size_t)cv->w;
+			conv_row(cv, plane, r / cv->size % cv->size, r % cv->size, p0, kc, run);
+			for (int p = 0; p < kc; p++)
+				panel[p * nr + j] = run[p];
+		}
+	}
+}
+
 void dlld_gemm_pack_b_block(const struct dlld_gemm_args *g, int nr, int p0, int kc, int col0,
 			    int cols, float *dst)
 {
-	if (g->conv)
+	if (g->conv && g->trans_b)
+		pack_b_conv_transposed(g, nr, p0, kc, col0, cols, dst);
+	else if (g->conv)
 		pack_b_conv(g, nr, p0, kc, col0, cols, dst);
 	else if (g->trans_b)
 		pack_b_transposed(g, nr, p0, kc, col0, cols, dst);
