@@ -108,13 +108,17 @@ enum dlld_fp_step {
 	DLLD_FP_STEP_SCORE,          /* score below the threshold */
 	DLLD_FP_STEP_DIAPHRAGM,      /* small, at the liver dome, lung right above it */
 	DLLD_FP_STEP_VESSEL,         /* long in z, thin, brighter than the liver */
+	DLLD_FP_STEP_PARENCHYMA,     /* no more contrast than the parenchyma's own mottling
+				      * (off by default) */
 	DLLD_FP_STEP_COUNT
 };
 /* Returns the static name of a step ("outside_liver", ...). */
 const char *dlld_fp_step_name(enum dlld_fp_step step);
+/* Returns the step called name ("outside_liver"; '-' may stand for '_'), or -1. */
+int dlld_fp_step_from_name(const char *name);
 
 struct dlld_fp_options {
-	bool enable[DLLD_FP_STEP_COUNT];   /* all true by default */
+	bool enable[DLLD_FP_STEP_COUNT];   /* all true by default but parenchyma */
 	double liver_margin_mm;            /* liver mask dilated by this (5) */
 	double min_inside_fraction;        /* of the box area, over all slices (0.5) */
 	double min_diameter_mm;            /* (3) */
@@ -127,9 +131,27 @@ struct dlld_fp_options {
 	double diaphragm_air_fraction;     /* ... and drop when this share is air (0.25) */
 	double vessel_elongation;          /* z length / diameter at least this (3) */
 	double vessel_hu_above_liver;      /* mean HU this much above the liver's median (20) */
+	double parenchyma_contrast_sd;     /* drop when |contrast| < this × the spread of */
+	double parenchyma_max_contrast_hu; /* same-size liver patches around it, and < this (2.5, 10) */
 };
 /* Fills o with the defaults above. */
 void dlld_fp_options_default(struct dlld_fp_options *o);
+
+/* The numeric settings above by name, for command lines and logs. */
+struct dlld_fp_param {
+	const char *name;          /* the field's name: "liver_margin_mm", ... */
+	enum dlld_fp_step step;    /* the step that uses it */
+	double lo, hi;             /* accepted values, inclusive */
+};
+size_t dlld_fp_param_count(void);
+const struct dlld_fp_param *dlld_fp_param_at(size_t i);
+double dlld_fp_param_get(const struct dlld_fp_options *o, size_t i);
+/* Sets the setting called name; 1 (usage) for an unknown name or a value
+ * out of its range, with a message naming both. */
+enum dlld_status dlld_fp_options_set(struct dlld_fp_options *o, const char *name, double value,
+				     struct dlld_error *err);
+/* 1 (usage) when settings contradict each other (min diameter > max). */
+enum dlld_status dlld_fp_options_check(const struct dlld_fp_options *o, struct dlld_error *err);
 
 /* Applies the enabled steps in enum order to the lesions not yet dropped and
  * sets dropped_by of each lesion removed; counts it in removed[step] (may be

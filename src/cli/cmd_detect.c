@@ -21,24 +21,44 @@ static const char detect_help[] =
 	"  --model MODEL        model folder (e.g. models/dlld-tiny)\n"
 	"  -o, --output OUT     output folder\n"
 	"  --min-score S        drop lesions scored below S (0-100; default 0)\n"
-	"  --no-filter          keep every linked lesion (no false-positive filter)\n"
+	"  --no-filter          keep every linked lesion (all filter steps off)\n"
+	"  --filter-off STEP[,STEP...]  switch false-positive filter steps off\n"
+	"  --filter-on STEP[,STEP...]   switch steps on (after --no-filter: only these)\n"
+	"  --filter-set NAME=V[,NAME=V...]  change a filter setting\n"
 	"  --no-overlays        do not write overlay PNGs\n"
 	"  --threads N          compute threads (default: all CPUs)\n"
 	"  --force              redo patients already in OUT\n"
 	"  --quiet              no progress line\n"
 	"  -h, --help           this text\n"
 	"\n"
+	"False-positive filter (docs/linking.md), steps in the order they run, all on\n"
+	"by default but parenchyma, with their settings (defaults):\n"
+	"  outside_liver  liver_margin_mm (5), min_inside_fraction (0.5)\n"
+	"  size           min_diameter_mm (3), max_diameter_mm (200)\n"
+	"  span           min_span_mm (3), span_exempt_diameter_mm (10)\n"
+	"  score          min_score (0)\n"
+	"  diaphragm      diaphragm_max_diameter_mm (15), diaphragm_probe_mm (10),\n"
+	"                 diaphragm_air_fraction (0.25)\n"
+	"  vessel         vessel_elongation (3), vessel_hu_above_liver (20)\n"
+	"  parenchyma     parenchyma_contrast_sd (2.5), parenchyma_max_contrast_hu (10);\n"
+	"                 off by default (see docs/linking.md)\n"
+	"Step names may be written with '-' for '_'. Options apply in the order given;\n"
+	"the settings used are recorded in OUT/<patient>.json (pipeline.filter).\n"
+	"\n"
 	"Exit codes: 0 ok, 1 usage, 2 not found, 3 malformed, 4 inconsistent, 5 write,\n"
 	"6 memory (the first failing study's code when some fail).\n";
 
-enum { OPT_MODEL = 256, OPT_MIN_SCORE, OPT_NO_FILTER, OPT_NO_OVERLAYS, OPT_THREADS, OPT_FORCE,
-       OPT_QUIET };
+enum { OPT_MODEL = 256, OPT_MIN_SCORE, OPT_NO_FILTER, OPT_FILTER_OFF, OPT_FILTER_ON,
+       OPT_FILTER_SET, OPT_NO_OVERLAYS, OPT_THREADS, OPT_FORCE, OPT_QUIET };
 
 static const struct option detect_options[] = {
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"output", required_argument, NULL, 'o'},
 	{"min-score", required_argument, NULL, OPT_MIN_SCORE},
 	{"no-filter", no_argument, NULL, OPT_NO_FILTER},
+	{"filter-off", required_argument, NULL, OPT_FILTER_OFF},
+	{"filter-on", required_argument, NULL, OPT_FILTER_ON},
+	{"filter-set", required_argument, NULL, OPT_FILTER_SET},
 	{"no-overlays", no_argument, NULL, OPT_NO_OVERLAYS},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"force", no_argument, NULL, OPT_FORCE},
@@ -56,6 +76,50 @@ static void copy_id(char *id, size_t size, const char *s)
 		n = size - 1;
 	memcpy(id, s, n);
 	id[n] = '\0';
+}
+
+/* Applies one comma-separated --filter-off / --filter-on / --filter-set
+ * value to fp; false (after a usage message) on a bad item. */
+static bool filter_option(const char *option, const char *arg, struct dlld_fp_options *fp)
+{
+	char list[512], *item, *save = NULL;
+	bool set = strcmp(option, "--filter-set") == 0;
+
+	if (strlen(arg) >= sizeof list || !*arg) {
+		dlld_cli_usage_error("%s: '%s' is empty or too long", option, arg);
+		return false;
+	}
+	memcpy(list, arg, strlen(arg) + 1);
+	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (set) {
+			char *eq = strchr(item, '='), label[160];
+			struct dlld_error err;
+			double v;
+			if (!eq) {
+				dlld_cli_usage_error("%s: '%s' is not NAME=VALUE", option, item);
+				return false;
+			}
+			*eq = '\0';
+			snprintf(label, sizeof label, "%s %s", option, item);
+			dlld_error_clear(&err);
+			if (!dlld_cli_double(label, eq + 1, -1e300, 1e300, &v))
+				return false;
+			if (dlld_fp_options_set(fp, item, v, &err)) {
+				dlld_cli_usage_error("%s: %s", option, err.reason);
+				return false;
+			}
+			continue;
+		}
+		int step = dlld_fp_step_from_name(item);
+		if (step < 0) {
+			dlld_cli_usage_error("%s: no filter step called '%s' (steps: outside_liver, size, "
+					     "span, score, diaphragm, vessel, parenchyma)",
+					     option, item);
+			return false;
+		}
+		fp->enable[step] = strcmp(option, "--filter-on") == 0;
+	}
+	return true;
 }
 
 /* One study to run. */
@@ -246,6 +310,18 @@ int dlld_cmd_detect(int argc, char **argv)
 			for (int s = 0; s < DLLD_FP_STEP_COUNT; s++)
 				o.fp.enable[s] = false;
 			break;
+		case OPT_FILTER_OFF:
+			if (!filter_option("--filter-off", optarg, &o.fp))
+				return DLLD_STATUS_USAGE;
+			break;
+		case OPT_FILTER_ON:
+			if (!filter_option("--filter-on", optarg, &o.fp))
+				return DLLD_STATUS_USAGE;
+			break;
+		case OPT_FILTER_SET:
+			if (!filter_option("--filter-set", optarg, &o.fp))
+				return DLLD_STATUS_USAGE;
+			break;
 		case OPT_NO_OVERLAYS:
 			o.overlays = false;
 			break;
@@ -265,6 +341,8 @@ int dlld_cmd_detect(int argc, char **argv)
 	}
 	if (!model_dir || !out)
 		return dlld_cli_usage_error("--model MODEL and -o OUT are required");
+	if (dlld_fp_options_check(&o.fp, &err))
+		return dlld_cli_usage_error("%s", err.reason);
 	if (optind >= argc)
 		return dlld_cli_usage_error("no CT study given");
 	dlld_cli_setup(argv[0], quiet);
