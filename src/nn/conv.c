@@ -145,7 +145,8 @@ static void conv_init(struct dlld_layer *l, struct dlld_rng *rng)
 }
 
 /* z[b] = W · im2col(x[b]) per group, into l->output (bias and activation
- * in the GEMM epilogue when `fused`). */
+ * in the GEMM epilogue when `fused`): one GEMM call per group for the whole
+ * batch, so the weights are packed once. */
 static void conv_gemm(struct dlld_layer *l, const struct dlld_run *run, bool fused)
 {
 	const struct dlld_conv_cfg *c = &l->u.conv;
@@ -156,23 +157,19 @@ static void conv_gemm(struct dlld_layer *l, const struct dlld_run *run, bool fus
 	const float *w = weights(l)->data, *bias = l->params[P_BIASES].data;
 	enum dlld_gemm_act act = fused ? c->activation : DLLD_GEMM_ACT_LINEAR;
 
-	for (int b = 0; b < l->in.n; b++) {
-		for (int grp = 0; grp < c->groups; grp++) {
-			const float *x = l->src[0] + ((size_t)b * (size_t)c->groups + (size_t)grp) * in_group;
-			float *z = l->output + ((size_t)b * (size_t)c->filters + (size_t)(grp * n_g)) *
-						       (size_t)plane;
-			const float *wg = w + (size_t)(grp * n_g) * (size_t)k;
-			const float *bg = fused ? bias + grp * n_g : NULL;
-			if (c->packed && is_pointwise(l))
-				dlld_gemm_packed_bias_act(run->pool, c->packed, plane, x, plane, bg,
-							  act, z, plane);
-			else if (is_pointwise(l))
-				dlld_gemm_bias_act(run->pool, n_g, plane, k, wg, k, x, plane, bg,
-						   act, z, plane);
-			else
-				dlld_gemm_conv_bias_act(run->pool, n_g, wg, k, c->packed, &g, x, bg,
-							act, z);
-		}
+	for (int grp = 0; grp < c->groups; grp++) {
+		struct dlld_gemm_args a = {
+			.m = n_g, .n = plane, .k = k, .alpha = 1.0f,
+			.a = w + (size_t)(grp * n_g) * (size_t)k, .lda = k,
+			.packed_a = c->packed, /* only ungrouped layers are packed */
+			.b = l->src[0] + (size_t)grp * in_group, .ldb = plane,
+			.conv = is_pointwise(l) ? NULL : &g,
+			.c = l->output + (size_t)(grp * n_g) * (size_t)plane, .ldc = plane,
+			.bias = fused ? bias + grp * n_g : NULL, .act = act,
+			.batch = l->in.n, .b_stride = (size_t)c->groups * in_group,
+			.c_stride = (size_t)c->filters * (size_t)plane,
+		};
+		dlld_gemm_run(run->pool, &a);
 	}
 }
 

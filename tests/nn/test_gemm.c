@@ -324,6 +324,71 @@ static void test_conv_implicit_im2col(void)
 	dlld_pool_destroy(pool);
 }
 
+/* A weight gradient ∂W += ∂z·im2col(x)ᵀ with the transposed column matrix
+ * packed straight from the image equals the explicit im2col matrix through
+ * dlld_gemm (trans_b) bit for bit, accumulating into C (beta 1), for 1 and
+ * 2 threads; and the explicit one is near the reference. */
+static void test_conv_weight_gradient(void)
+{
+	static const struct dlld_im2col geoms[] = {
+		/* channels, h, w, size, stride, pad, out_h, out_w */
+		{3, 13, 11, 3, 1, 1, 13, 11},
+		{5, 9, 16, 3, 2, 1, 5, 8},
+		{4, 20, 21, 5, 1, 2, 20, 21},
+		{70, 26, 26, 3, 1, 1, 26, 26}, /* K = 630 columns of ∂W: two column blocks */
+		{2, 40, 40, 3, 1, 1, 40, 40},  /* 1600 pixels: several K blocks */
+	};
+	static const int ms[] = {7, 19, 33, 20, 16};
+	struct dlld_rng rng;
+	struct dlld_error err;
+	struct dlld_pool *pool = dlld_pool_create(2, &err);
+
+	dlld_rng_seed(&rng, 11);
+	for (size_t t = 0; t < sizeof geoms / sizeof geoms[0]; t++) {
+		const struct dlld_im2col *cv = &geoms[t];
+		int m = ms[t], k = cv->channels * cv->size * cv->size, n = cv->out_h * cv->out_w;
+		size_t dw_count = (size_t)m * (size_t)k;
+		float *dz = random_matrix(&rng, (size_t)m * (size_t)n);
+		float *im = random_matrix(&rng, (size_t)cv->channels * (size_t)cv->h * (size_t)cv->w);
+		float *start = random_matrix(&rng, dw_count);
+		float *col = malloc((size_t)k * (size_t)n * sizeof *col);
+		float *want = malloc(dw_count * sizeof *want), *expl = malloc(dw_count * sizeof *expl);
+		float *got1 = malloc(dw_count * sizeof *got1), *got2 = malloc(dw_count * sizeof *got2);
+		CHECK(pool && dz && im && start && col && want && expl && got1 && got2);
+		if (pool && dz && im && start && col && want && expl && got1 && got2) {
+			im2col_naive(cv, im, col);
+			memcpy(want, start, dw_count * sizeof *want);
+			memcpy(expl, start, dw_count * sizeof *expl);
+			memcpy(got1, start, dw_count * sizeof *got1);
+			memcpy(got2, start, dw_count * sizeof *got2);
+			dlld_gemm_ref(false, true, m, k, n, 1.0f, dz, n, col, n, 1.0f, want, k);
+			dlld_gemm(NULL, false, true, m, k, n, 1.0f, dz, n, col, n, 1.0f, expl, k);
+			struct dlld_gemm_args g = {
+				.trans_b = true, .m = m, .n = k, .k = n, .alpha = 1.0f, .a = dz,
+				.lda = n, .b = im, .conv = cv, .beta = 1.0f, .c = got1, .ldc = k,
+			};
+			dlld_gemm_run(NULL, &g);
+			g.c = got2;
+			dlld_gemm_run(pool, &g);
+			int bad = count_mismatches(expl, want, m, k, k, n);
+			CHECK_MSG(bad == 0, "geometry %zu: %d wrong", t, bad);
+			CHECK_MSG(memcmp(got1, expl, dw_count * sizeof *got1) == 0,
+				  "geometry %zu: implicit != explicit im2col", t);
+			CHECK_MSG(memcmp(got1, got2, dw_count * sizeof *got1) == 0,
+				  "geometry %zu: 2 threads != 1 thread", t);
+		}
+		free(dz);
+		free(im);
+		free(start);
+		free(col);
+		free(want);
+		free(expl);
+		free(got1);
+		free(got2);
+	}
+	dlld_pool_destroy(pool);
+}
+
 /* A batch of convolutions sharing the weights equals one call per image,
  * bit for bit, with 1 and 2 threads. */
 static void test_conv_batch(void)
@@ -401,6 +466,7 @@ int main(void)
 	dlld_test_run("pre-packed weights give identical bits", test_packed_matches_unpacked);
 	dlld_test_run("convolution with implicit im2col", test_conv_implicit_im2col);
 	dlld_test_run("a batch of convolutions sharing the weights", test_conv_batch);
+	dlld_test_run("weight gradient with implicit transposed im2col", test_conv_weight_gradient);
 	dlld_test_run("hand-computed 2 × 2 cases", test_hand_computed);
 	return dlld_test_finish();
 }
