@@ -24,10 +24,10 @@ struct dlld_liver_options {
 				  * the scan is lung (30) */
 	double probe_lo_mm;      /* liver HU sampled from 10..40 mm under the */
 	double probe_hi_mm;      /* right lung's base (10, 40) */
-	double band_below_hu;    /* liver band = [mode - max(this, 1.5 × lower half */
-	double band_above_hu;    /* width), mode + max(this, 1.5 × upper)] (35, 45) */
+	double band_below_hu;    /* liver band = [mode - max(this × min(1, mode/100), */
+	double band_above_hu;    /* 1.5 × upper half width), mode + max(this, ...)] (35, 45) */
 	double open_radius_mm;   /* erosion radius that cuts bridges (12) */
-	double grow_mm;          /* the core grows back this far beyond the radius (1) */
+	double grow_mm;          /* the liver's thick parts grow back this far beyond 6 mm (1) */
 	double close_radius_mm;  /* closing radius: vessels, peripheral lesions (12) */
 	double trim_mm;          /* full-resolution boundary trim depth (3) */
 	int threads;             /* 0: all CPUs */

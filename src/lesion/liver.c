@@ -3,9 +3,12 @@
  *
  * Coarse grid (~2 mm, block means) → body → lung (air reaching the top of
  * the scan) → liver HU band from the tissue just under the right lung base
+ * (plus a second, darker liver population when the histogram has one)
  * → median-smoothed threshold → erosion that cuts the bridges to the
- * neighbouring organs → largest component on the patient's right → grown
- * back by the erosion radius inside the band → closing and hole filling
+ * neighbouring organs → largest component on the patient's right picks the
+ * liver → watershed of the distance map splits the thick candidates into
+ * organs at their necks; the organs reaching the core are the liver → grown
+ * back inside the band → closing and hole filling
  * (vessels, lesions) → signed distance interpolated to the CT grid →
  * boundary voxels outside the HU band trimmed.
  */

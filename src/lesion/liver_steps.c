@@ -19,6 +19,19 @@ static const double HIST_LO_HU = 0.0, HIST_HI_HU = 250.0, HIST_BIN_HU = 2.0;
 static const double OTHER_MIN_ML = 2.0;
 /* Closing additions darker than this are fat or air, not liver. */
 static const double CLOSE_MIN_HU = -100.0;
+/* The band's lower floor (band_below_hu) holds for enhanced liver (mode at
+ * or above this); below it, it shrinks in proportion (unenhanced liver is
+ * more uniform, and muscle lies closer under it). */
+static const double FLOOR_FULL_HU = 100.0;
+/* A second histogram peak at least this high (relative to the mode) and at
+ * most this far below it is liver too (regional attenuation differences). */
+static const double PEAK2_MIN_REL = 0.25, PEAK2_MAX_BELOW_HU = 45.0;
+/* Organs are split at the necks of the candidates thicker than this (a
+ * radius, mm); see liver_select. */
+static const double SPLIT_MM = 6.0;
+/* Two parts are one organ when the neck between them is this deep relative
+ * to the shallower part's deepest point (1: no constriction at all). */
+static const double NECK_RATIO = 1.0;
 
 static double coarse_lps_x(const struct liver_work *w, size_t v)
 {
@@ -194,9 +207,9 @@ enum dlld_status liver_hu_band(struct liver_work *w, struct dlld_liver_report *r
 		return st;
 	enum { NB = 125 };
 	double h[NB] = {0}, hs[NB] = {0};
-	for (size_t v = 0; v < count; v++)
-		if (core[v])
-			h[(int)((w->hu[v] - HIST_LO_HU) / HIST_BIN_HU)]++;
+	for (size_t v = 0; v < count; v++) /* smooth: the image the band is applied to */
+		if (core[v] && w->smooth[v] >= HIST_LO_HU && w->smooth[v] < HIST_HI_HU)
+			h[(int)((w->smooth[v] - HIST_LO_HU) / HIST_BIN_HU)]++;
 	int mode = 0;
 	for (int b = 0; b < NB; b++) {
 		for (int d = -2; d <= 2; d++)
@@ -213,7 +226,22 @@ enum dlld_status liver_hu_band(struct liver_work *w, struct dlld_liver_report *r
 	while (hi < NB - 1 && hs[hi] > 0.5 * hs[mode])
 		hi++;
 	double centre = HIST_LO_HU + (mode + 0.5) * HIST_BIN_HU;
-	w->lo = centre - fmax(w->o->band_below_hu, 1.5 * (mode - lo) * HIST_BIN_HU);
+	/* The peak's upper half width measures the liver's spread: the lower
+	 * side also holds partial volume with fat and darker neighbours. */
+	double floor_below = w->o->band_below_hu * fmin(1.0, centre / FLOOR_FULL_HU);
+	w->lo = centre - fmax(floor_below, 1.5 * (hi - mode) * HIST_BIN_HU);
+	int b2 = -1; /* a second liver population below the mode */
+	for (int b = lo; b >= 1 && (mode - b) * HIST_BIN_HU <= PEAK2_MAX_BELOW_HU; b--)
+		if (hs[b] >= PEAK2_MIN_REL * hs[mode] && hs[b] >= hs[b - 1] && hs[b] >= hs[b + 1] &&
+		    (b2 < 0 || hs[b] > hs[b2]))
+			b2 = b;
+	if (b2 >= 0) {
+		int l2 = b2;
+		while (l2 > 0 && hs[l2] > 0.5 * hs[b2])
+			l2--;
+		double c2 = HIST_LO_HU + (b2 + 0.5) * HIST_BIN_HU;
+		w->lo = fmin(w->lo, c2 - 1.5 * (b2 - l2) * HIST_BIN_HU);
+	}
 	w->hi = centre + fmax(w->o->band_above_hu, 1.5 * (hi - mode) * HIST_BIN_HU);
 	rep->hu_mode = centre, rep->hu_lo = w->lo, rep->hu_hi = w->hi;
 	return DLLD_STATUS_OK;
@@ -275,6 +303,40 @@ static enum dlld_status grow_back(struct liver_work *w, const uint8_t *others, d
 	return st;
 }
 
+/* Replaces the liver core (w->liver) by the organs of the candidates
+ * thicker than SPLIT_MM that reach it, and fills others with the other
+ * organs of at least OTHER_MIN_ML. The watershed of the distance map gives
+ * one organ per thick part; a part joined to the core through a neck as
+ * thick as itself (the liver's thinner lobes) reaches the core, a part
+ * behind a constriction (spleen, stomach wall, kidney, bowel) does not. */
+static enum dlld_status split_organs(struct liver_work *w, const float *d2, uint8_t *others,
+				     struct dlld_error *err)
+{
+	size_t count = lesion_grid_count(&w->g);
+	int32_t *basin = dlld_calloc(count, sizeof(int32_t), "liver organs", err);
+	uint8_t *thick = dlld_calloc(count, 1, "liver organs", err);
+	uint8_t *take = dlld_calloc(count, 1, "liver organs", err);
+	size_t *size = dlld_calloc(count, sizeof(size_t), "liver organs", err);
+	enum dlld_status st = basin && thick && take && size ? DLLD_STATUS_OK : DLLD_STATUS_NO_MEMORY;
+	for (size_t v = 0; !st && v < count; v++)
+		thick[v] = w->cand[v] && d2[v] > SPLIT_MM * SPLIT_MM;
+	if (!st)
+		st = liver_split(&w->g, thick, d2, NECK_RATIO, basin, err);
+	for (size_t v = 0; !st && v < count; v++)
+		if (basin[v] >= 0) {
+			take[basin[v]] = take[basin[v]] || w->liver[v];
+			size[basin[v]]++;
+		}
+	double voxel_ml = w->g.sp[0] * w->g.sp[1] * w->g.sp[2] / 1000.0;
+	for (size_t v = 0; !st && v < count; v++) {
+		int32_t b = basin[v];
+		w->liver[v] = b >= 0 && take[b];
+		others[v] = b >= 0 && !take[b] && (double)size[b] * voxel_ml >= OTHER_MIN_ML;
+	}
+	free(basin), free(thick), free(take), free(size);
+	return st;
+}
+
 enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *rep,
 			      struct dlld_error *err)
 {
@@ -304,7 +366,9 @@ enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *re
 				    "liver mask: no liver-like tissue (%.0f..%.0f HU) on the patient's right",
 				    w->lo, w->hi);
 	if (!st)
-		st = grow_back(w, others, r + w->o->grow_mm, core, err);
+		st = split_organs(w, d2, others, err);
+	if (!st)
+		st = grow_back(w, others, SPLIT_MM + w->o->grow_mm, core, err);
 	rep->open_radius_mm = r;
 	free(d2), free(core), free(others);
 	return st;

@@ -31,6 +31,12 @@ enum dlld_status liver_hu_band(struct liver_work *w, struct dlld_liver_report *r
 			       struct dlld_error *err);
 enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *rep,
 			      struct dlld_error *err);
+/* Watershed of the distance map inside mask (d2: squared distance to its
+ * background, mm²): fills basin with each mask voxel's organ id (a voxel
+ * index; -1 outside the mask). Two basins meeting at a neck of depth t
+ * become one when t >= neck_ratio × the shallower one's deepest point. */
+enum dlld_status liver_split(const struct lesion_grid *g, const uint8_t *mask, const float *d2,
+			     double neck_ratio, int32_t *basin, struct dlld_error *err);
 enum dlld_status liver_close(struct liver_work *w, struct dlld_error *err);
 /* Fills m (CT grid, zeroed) with the final 0/1 mask and rep->volume_ml. */
 enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *rep,

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Issue 7 asks for Dice >= 0.93; the pipeline does not reach it on every
- * case yet (docs/liver.md has the measured values), so the test holds the
+/* Issue 7 asks for Dice >= 0.93; the pipeline reaches it on two of the four
+ * cases (0.932, 0.929, 0.960, 0.917; docs/liver.md), so the test holds the
  * measured level as a regression floor and prints every Dice. */
 static const double DICE_TARGET = 0.93;
-static const double DICE_FLOOR = 0.87;
+static const double DICE_FLOOR = 0.91;
 
 static bool data_path(char *out, size_t size, const char *rel)
 {
