@@ -20,7 +20,9 @@ static const char detect_help[] =
 	"\n"
 	"  --model MODEL        model folder (e.g. models/dlld-tiny)\n"
 	"  -o, --output OUT     output folder\n"
-	"  --min-score S        drop lesions scored below S (0-100; default 0)\n"
+	"  --min-score S        drop lesions scored below S (0-100; default: the model's\n"
+	"                       operating score, thresholds.score in MODEL/model.json;\n"
+	"                       0 keeps every score, e.g. for FROC curves)\n"
 	"  --no-filter          keep every linked lesion (all filter steps off)\n"
 	"  --filter-off STEP[,STEP...]  switch false-positive filter steps off\n"
 	"  --filter-on STEP[,STEP...]   switch steps on (after --no-filter: only these)\n"
@@ -36,7 +38,7 @@ static const char detect_help[] =
 	"  outside_liver  liver_margin_mm (5), min_inside_fraction (0.5)\n"
 	"  size           min_diameter_mm (3), max_diameter_mm (200)\n"
 	"  span           min_span_mm (3), span_exempt_diameter_mm (10)\n"
-	"  score          min_score (0)\n"
+	"  score          min_score (the model's operating score)\n"
 	"  diaphragm      diaphragm_max_diameter_mm (15), diaphragm_probe_mm (10),\n"
 	"                 diaphragm_air_fraction (0.25)\n"
 	"  vessel         vessel_elongation (3), vessel_hu_above_liver (20)\n"
@@ -285,11 +287,12 @@ int dlld_cmd_detect(int argc, char **argv)
 	struct job_list jobs = {0};
 	struct dlld_error err;
 	const char *model_dir = NULL, *out = NULL;
-	bool force = false, quiet = false;
+	bool force = false, quiet = false, score_from_model;
 	long threads = 0;
 	int c, rc = 0;
 
 	dlld_study_options_default(&o);
+	o.fp.min_score = -1; /* unset: the model's operating score, once it is loaded */
 	dlld_error_clear(&err);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", detect_options, NULL)) != -1) {
@@ -341,6 +344,9 @@ int dlld_cmd_detect(int argc, char **argv)
 	}
 	if (!model_dir || !out)
 		return dlld_cli_usage_error("--model MODEL and -o OUT are required");
+	score_from_model = o.fp.min_score < 0;
+	if (score_from_model)
+		o.fp.min_score = 0;
 	if (dlld_fp_options_check(&o.fp, &err))
 		return dlld_cli_usage_error("%s", err.reason);
 	if (optind >= argc)
@@ -354,6 +360,8 @@ int dlld_cmd_detect(int argc, char **argv)
 		rc = dlld_cli_fail(&err);
 		goto done;
 	}
+	if (score_from_model)
+		o.fp.min_score = model->thresholds.score;
 	o.liver.threads = (int)threads;
 	pool = dlld_pool_create((int)threads, &err);
 	if (!pool) {

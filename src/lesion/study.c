@@ -150,6 +150,7 @@ static cJSON *pipeline_json(const struct dlld_model *m, const struct dlld_study_
 	cJSON_AddStringToObject(model, "name", m->name);
 	cJSON_AddNumberToObject(model, "confidence_threshold", m->thresholds.confidence);
 	cJSON_AddNumberToObject(model, "nms_iou", m->thresholds.nms_iou);
+	cJSON_AddNumberToObject(model, "operating_score", m->thresholds.score);
 	cJSON_AddNumberToObject(model, "input_size", m->spec.size);
 	cJSON_AddNumberToObject(model, "pixel_mm", m->spec.pixel_mm);
 	cJSON_AddNumberToObject(liver, "volume_ml", r->liver.volume_ml);

@@ -30,4 +30,23 @@ expect_exit 0 "filter_table: runs match and eval per step" -- /usr/bin/python3 t
 	"$O" "$C" "$T_TMP/table" --dlld "$DLLD"
 expect_grep "filter_table: filter off has every lesion back" "^| off | $n_removed |" "$T_TMP/stdout"
 expect_true "filter_table: all steps on leave none" sh -c "tail -n 1 '$T_TMP/stdout' | grep -q '^| + [a-z_]* | 0 |'"
+
+# the model's operating score (model.json thresholds.score) is the default
+M="$T_TMP/model"; cp -r models/dlld-tiny "$M"
+/usr/bin/python3 -c "
+import json; p = '$M/model.json'; m = json.load(open(p))
+m['thresholds']['score'] = 100; json.dump(m, open(p, 'w'))"
+expect_exit 0 "detect: operating score 100 from model.json" -- "$DLLD" detect --model "$M" --no-overlays \
+	-o "$T_TMP/o100" "$C/P001/ct.nii.gz" --quiet
+expect_true "detect: ... keeps nothing" test "$(wc -l < "$T_TMP/o100/detections.csv")" -eq 1
+expect_grep "detect: ... and records it" '"operating_score":[[:space:]]*100' "$(ls "$T_TMP"/o100/*.json)"
+expect_exit 0 "detect: --min-score 0 overrides it" -- "$DLLD" detect --model "$M" --no-overlays \
+	--min-score 0 -o "$T_TMP/o0" "$C/P001/ct.nii.gz" --quiet
+expect_true "detect: ... and keeps lesions again" test "$(wc -l < "$T_TMP/o0/detections.csv")" -gt 1
+/usr/bin/python3 -c "
+import json; p = '$M/model.json'; m = json.load(open(p))
+m['thresholds']['score'] = 101; json.dump(m, open(p, 'w'))"
+expect_exit 3 "detect: an operating score above 100 is malformed" -- "$DLLD" detect --model "$M" \
+	-o "$T_TMP/o101" "$C/P001/ct.nii.gz"
+expect_grep "detect: ... naming the field" 'score' "$T_TMP/stderr"
 finish
