@@ -13,6 +13,8 @@
 #      and batch-norm-fused channels-last, bench/torch_darknet.py);
 #   3. a training step (forward + backward + SGD, batch 8, yolov3-tiny@416):
 #      dlld vs PyTorch;
+#   4. training throughput of DLLD's default network (models/dlld-tiny.cfg,
+#      256², batch 16): dlld vs PyTorch, images/s (bench/train_throughput.sh);
 # and prints medians, ratios, achieved GFLOP/s against the measured sgemm
 # peak, and peak memory against weights + largest live activations.
 # All threads = 2 (THREADS=n to change). Raw rows go to $OUT (default a new
@@ -58,6 +60,13 @@ echo "# DLLD nn benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, t
 echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# raw rows: $ROWS"
+# Debian's darknet does its GEMM in its own C loops: it imports no BLAS
+# symbol (libblas.so.3 is only loaded for OpenCV), so OpenBLAS's core type
+# (OPENBLAS_CORETYPE, issue 4's SSE3 fallback) cannot change its speed.
+if [ "$DARKNET" = 1 ] && command -v darknet >/dev/null; then
+	n=$(nm -D "$(command -v darknet)" | grep -c -i -E ' U .*(sgemm|cblas)' || true)
+	echo "# darknet's imported BLAS functions: $n"
+fi
 
 # ---- 1. GEMM ------------------------------------------------------------------
 PEAK=0
@@ -163,4 +172,10 @@ awk -F'\t' '$1 ~ /train/ {t[$1] = $5; c[$1] = $11} END {
 		t["torch-train"], c["torch-train"]
 	if (t["dlld-train"] && t["torch-train"]) printf ", torch / dlld = %.2f", t["torch-train"] / t["dlld-train"]
 	printf "\n"}' "$ROWS"
+if [ "$TORCH" = 1 ]; then
+	echo
+	echo "## Training throughput, models/dlld-tiny.cfg@256, batch 16 (bench/train_throughput.sh)"
+	BUILD=$BUILD THREADS=$THREADS PYTHON=$PYTHON OUT="$OUT/train" bench/train_throughput.sh \
+		--rounds 1 --reps "$REPS" | grep -v '^# '
+fi
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

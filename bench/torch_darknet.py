@@ -14,7 +14,7 @@ Modes (fp32, torch.set_num_threads(threads)):
 Prints one tab-separated line in bench_nn_net's columns: mode, cfg name,
 size, batch, median ms per call, ms per image, maxrss MiB, BFLOPs per image,
 achieved GFLOP/s (train: 3 × forward), (empty), CPU ms per call (all threads,
-warm-up included).
+after the warm-up, as bench_nn_net counts it).
 --memory-model prints the inference lower bound the benchmark compares peak
 memory against: folded weights + the largest set of activations alive at once
 (an output lives from its layer until its last consumer: next layer, route,
@@ -199,6 +199,8 @@ def main():
         opt = torch.optim.SGD(net.parameters(), lr=1e-4, momentum=0.9, weight_decay=5e-4)
         grads = None
         for r in range(a.reps + 1):
+            if r == 1:  # CPU time after the warm-up, as bench_nn_net counts it
+                cpu0 = time.process_time()
             t0 = time.perf_counter()
             outs = net(x)
             if grads is None:
@@ -216,11 +218,13 @@ def main():
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.no_grad():
             for r in range(a.reps + 1):
+                if r == 1:
+                    cpu0 = time.process_time()
                 t0 = time.perf_counter()
                 net(x)
                 if r:
                     times.append(time.perf_counter() - t0)
-    cpu_ms = (time.process_time() - cpu0) / (a.reps + 1) * 1e3
+    cpu_ms = (time.process_time() - cpu0) / a.reps * 1e3
     ms = statistics.median(times) * 1e3
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gflops = (3 if a.mode == 'train' else 1) * bflops * batch / (ms / 1e3)
