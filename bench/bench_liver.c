@@ -16,18 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 /* Times `runs` masks with `threads` threads; returns the median wall time. */
 static double bench(const struct dlld_volume *ct, int threads, int runs)

@@ -18,21 +18,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 enum { STAGES = 5, MAX_RUNS = 64 };
 static const char *const stage_names[STAGES] = {"read", "liver", "detect", "post", "total"};
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 static double median(const double *x, int n)
 {
