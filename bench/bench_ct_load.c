@@ -76,8 +76,8 @@ static bool bench(const char *label, const char *path, int runs, bool scan_only)
 		dlld_volume_destroy(v);
 		dlld_dicom_scan_destroy(scan);
 	}
-	qsort(t, (size_t)runs, sizeof *t, compare_double);
-	qsort(c, (size_t)runs, sizeof *c, compare_double);
+	qsort(t, (size_t)runs, sizeof *t, dlld_compare_double);
+	qsort(c, (size_t)runs, sizeof *c, dlld_compare_double);
 	printf("%-34s %9.1f %9.1f %9.1f %10.1f %10.1f\n", label, 1e3 * t[runs / 2], 1e3 * t[0],
 	       1e3 * c[runs / 2], bytes / 1e6 / t[runs / 2],
 	       voxels ? (double)voxels / 1e6 / t[runs / 2] : 0.0);

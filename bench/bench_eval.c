@@ -65,12 +65,6 @@ static bool make_study(const char *dir)
 	return !fclose(c) + !fclose(l) + !fclose(r) + !fclose(m) == 4;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 7, threads = argc > 2 ? atoi(argv[2]) : 2;
@@ -108,7 +102,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		unlink(p[i]);
 	rmdir(dir);
-	qsort(t, (size_t)runs, sizeof t[0], by_value);
+	qsort(t, (size_t)runs, sizeof t[0], dlld_compare_double);
 	printf("bench_eval: 85 patients, 7 readers, B=%ld, %d threads: median %.4f s, min %.4f s "
 	       "over %d runs; median / 1 s target = %.3f\n",
 	       B, threads, t[runs / 2], t[0], runs, t[runs / 2]);

@@ -42,8 +42,8 @@ static double bench(const struct dlld_volume *ct, int threads, int runs)
 		cpu[r] = cpu_now() - c0;
 		dlld_labelmap_destroy(m);
 	}
-	qsort(wall, (size_t)runs, sizeof(double), compare_double);
-	qsort(cpu, (size_t)runs, sizeof(double), compare_double);
+	qsort(wall, (size_t)runs, sizeof(double), dlld_compare_double);
+	qsort(cpu, (size_t)runs, sizeof(double), dlld_compare_double);
 	double med = wall[runs / 2];
 	printf("threads %d: median %.3f s, min %.3f s, CPU %.3f s, %.1f Mvoxel/s, liver %.0f ml\n",
 	       threads, med, wall[0], cpu[runs / 2], (double)voxels / med / 1e6, rep.volume_ml);

@@ -66,12 +66,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return (a > b) - (a < b);
-}
-
 static dnnl_sgemm_fn dnnl_sgemm;
 static omp_set_fn dnnl_omp_set;
 
@@ -119,7 +113,7 @@ static void bench(const char *lib, const struct impl *im, const struct shape *s,
 		run_once(lib, im, s, a, b, c);
 		t[r] = now_s() - t0;
 	}
-	qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+	qsort(t, (size_t)reps, sizeof t[0], dlld_compare_double);
 	double med = t[reps / 2];
 	double flops = 2.0 * s->m * (double)s->n * s->k;
 	printf("%s\t%s\t%d\t%.3f\t%.1f\n", s->name, im->name, im->threads, med * 1e3,
@@ -201,7 +195,7 @@ static void bench_conv(struct dlld_pool *pool, const struct conv_case *cc, int r
 			if (r > 0)
 				t[r - 1] = now_s() - t0;
 		}
-		qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+		qsort(t, (size_t)reps, sizeof t[0], dlld_compare_double);
 		printf("%s\t%s\t%d\t%.3f\t%.1f\n", cc->name, conv_way_names[way],
 		       dlld_pool_threads(pool), t[reps / 2] * 1e3, flops / t[reps / 2] * 1e-9);
 		fflush(stdout);

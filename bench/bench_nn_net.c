@@ -49,12 +49,6 @@ static double cpu_s(void)
 	       1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return (a > b) - (a < b);
-}
-
 /* Fills every yolo layer's delta with small fixed values (the loss's job). */
 static void fake_loss(struct dlld_network *net, struct dlld_rng *rng)
 {
@@ -123,7 +117,7 @@ static int run(const struct bench_opts *o)
 	for (int r = 0; r < reps; r++)
 		times[r] = step(net, pool, input, o, &rng);
 	double cpu_ms = (cpu_s() - cpu0) / reps * 1e3;
-	qsort(times, (size_t)reps, sizeof times[0], cmp_double);
+	qsort(times, (size_t)reps, sizeof times[0], dlld_compare_double);
 	double ms = times[reps / 2] * 1e3, bflops = dlld_net_bflops(net);
 	int batch = nopts.batch;
 	struct rusage ru;

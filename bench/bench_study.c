@@ -28,7 +28,7 @@ static double median(const double *x, int n)
 	double s[MAX_RUNS];
 	for (int i = 0; i < n; i++)
 		s[i] = x[i];
-	qsort(s, (size_t)n, sizeof *s, compare_double);
+	qsort(s, (size_t)n, sizeof *s, dlld_compare_double);
 	return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 

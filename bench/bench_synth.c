@@ -11,12 +11,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
 	struct dlld_synth_options o;
@@ -52,8 +46,8 @@ int main(int argc, char **argv)
 		       c->ct->geom.dims[1], c->ct->geom.dims[2], c->n_lesions, t[r], cpu[r]);
 		dlld_synth_case_destroy(c);
 	}
-	qsort(t, (size_t)runs, sizeof t[0], by_value);
-	qsort(cpu, (size_t)runs, sizeof cpu[0], by_value);
+	qsort(t, (size_t)runs, sizeof t[0], dlld_compare_double);
+	qsort(cpu, (size_t)runs, sizeof cpu[0], dlld_compare_double);
 	printf("median %.2f s wall, %.2f s CPU per patient (%.1f Mvoxel/CPU-s), matrix %d, "
 	       "%g mm slices\n", t[runs / 2], cpu[runs / 2], voxels / cpu[runs / 2] / 1e6,
 	       (int)o.matrix, o.slice_thickness_mm);

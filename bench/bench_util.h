@@ -1,5 +1,5 @@
-/* bench/bench_util.h — small helpers the bench programs share: process CPU
- * time and a comparator for qsort'ing doubles (medians). */
+/* bench/bench_util.h — what the bench programs share besides libdlld:
+ * process CPU time (medians sort with dlld_compare_double). */
 #ifndef DLLD_BENCH_UTIL_H
 #define DLLD_BENCH_UTIL_H
 
@@ -11,12 +11,6 @@ static inline double cpu_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static inline int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 #endif

@@ -173,6 +173,9 @@ bool dlld_parse_double(const char *s, double *out);
 bool dlld_parse_long(const char *s, long *out);
 bool dlld_parse_u64(const char *s, uint64_t *out);
 
+/* qsort comparator for doubles, ascending (NaN compares equal to anything). */
+int dlld_compare_double(const void *a, const void *b);
+
 /* ---- files -------------------------------------------------------------- */
 bool dlld_path_exists(const char *path);
 bool dlld_path_is_dir(const char *path);

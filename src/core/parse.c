@@ -1,4 +1,5 @@
-/* core/parse.c — whole-string number parsers: a bad number is an error, never 0. */
+/* core/parse.c — whole-string number parsers (a bad number is an error, never 0)
+ * and the doubles comparator for qsort. */
 #include "dlld/core.h"
 
 #include <ctype.h>
@@ -72,4 +73,10 @@ bool dlld_parse_u64(const char *s, uint64_t *out)
 		return false;
 	*out = (uint64_t)v;
 	return true;
+}
+
+int dlld_compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
 }

@@ -168,12 +168,6 @@ static int compare_position(const void *a, const void *b, void *ctx)
 	return strcmp(fa->path, fb->path);
 }
 
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* True for the uncompressed transfer syntaxes, where the pixel data must
  * fit in the file. */
 static bool native_syntax(const char *uid)
@@ -275,7 +269,7 @@ static void analyse_series(struct dlld_dicom_scan *s, struct dlld_dicom_series *
 				 "duplicate slice position %.3f mm: %s and %s", a->position, a->path,
 				 b->path);
 	}
-	qsort(steps, m - 1, sizeof *steps, compare_double);
+	qsort(steps, m - 1, sizeof *steps, dlld_compare_double);
 	info->step_min_mm = steps[0];
 	info->step_max_mm = steps[m - 2];
 	info->slice_step_mm = steps[(m - 2) / 2];

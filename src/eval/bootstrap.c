@@ -186,12 +186,6 @@ enum dlld_status dlld_eval_bootstrap_foms(const struct dlld_eval_fom_table *tabl
 }
 
 /* ---- summaries ------------------------------------------------------------------ */
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
 double dlld_eval_quantile7(const double *sorted, size_t n, double prob)
 {
 	if (n == 0)
@@ -223,7 +217,7 @@ static void summarize(double observed, double *v, size_t B, bool with_p,
 	mean /= (double)B;
 	for (size_t b = 0; b < B; b++)
 		ss += (v[b] - mean) * (v[b] - mean);
-	qsort(v, B, sizeof *v, by_value);
+	qsort(v, B, sizeof *v, dlld_compare_double);
 	out->ci_percentile.lo = dlld_eval_quantile7(v, B, (1 - DLLD_EVAL_LEVEL) / 2);
 	out->ci_percentile.hi = dlld_eval_quantile7(v, B, (1 + DLLD_EVAL_LEVEL) / 2);
 	out->se = B > 1 ? sqrt(ss / (double)(B - 1)) : NAN;

@@ -302,16 +302,10 @@ static double rect_sum(const struct dlld_voxel_box *r, const struct dlld_volume 
 	return s;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* Median of x[0..n) (n > 0); reorders x. */
 static double median(double *x, size_t n)
 {
-	qsort(x, n, sizeof *x, cmp_double);
+	qsort(x, n, sizeof *x, dlld_compare_double);
 	return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
