@@ -24,25 +24,13 @@ printf 'reader,group,threshold\nAI,AI,50\n' > "$work/eval/readers.csv"
 "$DLLD" eval --study "$work/eval" --json "$work/report/results.json" \
 	--report "$work/report/report.md" --plots "$work/report/plots" --force
 # The false-positive filter step by step (docs/results.md), from the same run:
-# WORKDIR/filter/<k>/ holds the evaluation of the first k steps.
+# WORKDIR/filter/<k>/ holds the evaluation of the first k steps; and every
+# step but the score cut-off, for FROC and AFROC curves over every score
+# (WORKDIR/curves, WORKDIR/report/curves/).
+mkdir -p "$work/curves"
 /usr/bin/python3 tools/filter_table.py "$work/detect" "$work/val" "$work/filter" --dlld "$DLLD" \
-	> "$work/report/filter_table.md"
+	--without score "$work/curves/detections.csv" > "$work/report/filter_table.md"
 cat "$work/report/filter_table.md"
-# FROC and AFROC over every score (all steps but the score cut-off), for the
-# curves: WORKDIR/report/curves/
-/usr/bin/python3 - "$work" <<'PY'
-import csv, glob, os, sys
-work = sys.argv[1]
-rows, header = [], None
-with open(os.path.join(work, "detect", "detections.csv"), newline="") as f:
-    r = csv.reader(f); header = next(r); rows = list(r)
-for p in sorted(glob.glob(os.path.join(work, "detect", "*", "removed.csv"))):
-    with open(p, newline="") as f:
-        rows += [x[:-1] for x in list(csv.reader(f))[1:] if x[-1] == "score"]
-os.makedirs(os.path.join(work, "curves"), exist_ok=True)
-with open(os.path.join(work, "curves", "detections.csv"), "w", newline="") as f:
-    w = csv.writer(f, lineterminator="\n"); w.writerow(header); w.writerows(rows)
-PY
 "$DLLD" match --truth "$work/val" --detections "$work/curves/detections.csv" \
 	-o "$work/curves/marks.csv" --eval-dir "$work/curves" --force
 cp "$work/eval/readers.csv" "$work/curves/readers.csv"

@@ -10,7 +10,9 @@ fixed order and each sees only what the earlier ones kept, so adding those
 rows back rebuilds exactly the detections of every prefix of the steps
 (filter off, + step 1, + steps 1-2, ...) without rerunning detection. Each
 prefix goes through `dlld match` and `dlld eval` in WORK/<k>/; the table is
-printed as Markdown (docs/results.md).
+printed as Markdown (docs/results.md). With --without STEP, FILE also
+receives the detections of every enabled step but STEP (e.g. all but the
+score cut-off, for FROC curves over every score).
 """
 import argparse
 import csv
@@ -27,6 +29,7 @@ def main():
     ap.add_argument("cohort")
     ap.add_argument("work")
     ap.add_argument("--dlld", default="./build/dlld")
+    ap.add_argument("--without", nargs=2, metavar=("STEP", "FILE"))
     a = ap.parse_args()
 
     with open(os.path.join(a.detect_dir, "detections.csv"), newline="") as f:
@@ -49,6 +52,18 @@ def main():
     if unknown:
         sys.exit(f"{a.detect_dir}: removed by steps not enabled: {sorted(unknown)}")
 
+    def write(path, rows):
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(rows)
+
+    if a.without:
+        step, path = a.without
+        if step not in steps:
+            sys.exit(f"{a.detect_dir}: step {step} was not enabled")
+        write(path, kept + [r[:-1] for r in removed if r[-1] == step])
+
     print("| filter | lesions | sensitivity | FPP | MaxNLF | AFROC | wAFROC | CPM |")
     print("|---|---|---|---|---|---|---|---|")
     for k in range(len(steps) + 1):
@@ -57,10 +72,7 @@ def main():
         d = os.path.join(a.work, str(k))
         os.makedirs(d, exist_ok=True)
         det = os.path.join(d, "detections.csv")
-        with open(det, "w", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(header)
-            w.writerows(rows)
+        write(det, rows)
         subprocess.run([a.dlld, "match", "--truth", a.cohort, "--detections", det,
                         "-o", os.path.join(d, "marks.csv"), "--eval-dir", d, "--force"],
                        check=True, stdout=subprocess.DEVNULL)

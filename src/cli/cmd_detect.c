@@ -114,9 +114,12 @@ static bool filter_option(const char *option, const char *arg, struct dlld_fp_op
 		}
 		int step = dlld_fp_step_from_name(item);
 		if (step < 0) {
-			dlld_cli_usage_error("%s: no filter step called '%s' (steps: outside_liver, size, "
-					     "span, score, diaphragm, vessel, parenchyma)",
-					     option, item);
+			char names[256] = "";
+			for (int s = 0; s < DLLD_FP_STEP_COUNT; s++)
+				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+					 s ? ", " : "", dlld_fp_step_name((enum dlld_fp_step)s));
+			dlld_cli_usage_error("%s: no filter step called '%s' (steps: %s)", option, item,
+					     names);
 			return false;
 		}
 		fp->enable[step] = strcmp(option, "--filter-on") == 0;

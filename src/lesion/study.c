@@ -33,7 +33,7 @@ void dlld_study_result_free(struct dlld_study_result *r)
 /* Writes this patient's detections.csv rows (DESIGN §5): the lesions the
  * filter kept (L1, L2, ...). With removed, the lesions it dropped instead
  * (R1, R2, ...) with one more column naming the step that dropped each:
- * OUT/<id>/removed.csv, from which tools/filter_table.sh rebuilds the
+ * OUT/<id>/removed.csv, from which tools/filter_table.py rebuilds the
  * detections of every prefix of the filter's steps. */
 static enum dlld_status write_rows(const char *path, const char *id,
 				   const struct dlld_lesion_set *set, bool removed,
