@@ -7,6 +7,12 @@
  * VR, length; never values — and checks that every defined length fits in
  * what remains of its file, sequence or item. It decodes nothing: GDCM
  * still parses and decodes everything DLLD uses.
+ *
+ * GDCM does not give up on an explicit-VR dataset with a VR it does not
+ * know: it reads on from that element as "VR16" (a 2-byte length), and if
+ * that fails reads the whole dataset again as explicit/implicit — both in
+ * little endian, even when the file declares big endian. Each of those
+ * readings allocates its own lengths, so each is walked here too.
  */
 #include "ct/dicom_internal.h"
 
@@ -24,12 +30,20 @@ enum syntax { SYNTAX_EXPLICIT_LE, SYNTAX_IMPLICIT_LE, SYNTAX_EXPLICIT_BE, SYNTAX
  * this size (a 4096 x 4096 x 32-bit frame is 64 MiB). */
 #define GUARD_MAX_INFLATED ((long long)80 << 20)
 
+/* How an element whose VR is not a DICOM VR is read, as GDCM's readers do:
+ * implicit (4-byte length; the explicit/implicit reader), VR16 (2-byte
+ * length; pixel data 4-byte after two skipped bytes), or not at all (the
+ * big-endian reader throws before allocating). */
+enum unknown_vr { UNKNOWN_VR_IMPLICIT, UNKNOWN_VR_16, UNKNOWN_VR_STOP };
+
 struct walker {
 	FILE *fp;
 	long long size;
 	char *reason;
 	size_t reason_size;
 	bool j2k; /* JPEG 2000 transfer syntax: fragments hold codestreams */
+	enum unknown_vr unknown;
+	long long first_unknown; /* offset of the first unknown-VR element, or -1 */
 };
 
 struct element {
@@ -90,9 +104,23 @@ static bool read_header(struct walker *w, long long at, enum syntax sx, struct e
 		return true;
 	}
 	memcpy(e->vr, b + 4, 2);
-	if (!known_vr(e->vr)) { /* read as GDCM falls back: implicit, 4-byte length */
-		e->length = get32(b + 4, be);
-		e->value_at = at + 8;
+	if (!known_vr(e->vr)) {
+		if (w->first_unknown < 0)
+			w->first_unknown = at;
+		if (w->unknown == UNKNOWN_VR_STOP)
+			return false;
+		if (w->unknown == UNKNOWN_VR_16 && !(e->group == 0x7fe0 && e->elem == 0x0010)) {
+			e->length = get16(b + 6, be);
+			e->value_at = at + 8;
+		} else if (w->unknown == UNKNOWN_VR_16) {
+			if (n < 12)
+				return false;
+			e->length = get32(b + 8, be);
+			e->value_at = at + 12;
+		} else {
+			e->length = get32(b + 4, be);
+			e->value_at = at + 8;
+		}
 		return true;
 	}
 	if (long_length_vr(e->vr)) {
@@ -311,7 +339,8 @@ static bool read_meta(struct walker *w, enum syntax *sx, long long *start)
 static bool walk_deflated(struct walker *w, long long at)
 {
 	unsigned char in[16384], out[65536];
-	struct walker inner = {tmpfile(), 0, w->reason, w->reason_size, false};
+	struct walker inner = {tmpfile(), 0, w->reason, w->reason_size, false,
+			       UNKNOWN_VR_IMPLICIT, -1};
 	z_stream z;
 	int zr = Z_OK;
 	long long after;
@@ -351,11 +380,38 @@ static bool walk_deflated(struct walker *w, long long at)
 	return ok;
 }
 
+/* Walks the dataset at `start` as GDCM reads it (see the top): the declared
+ * syntax, then — when an explicit-VR walk met a VR that is not one —
+ * VR16 little endian from that element on, and explicit/implicit little
+ * endian from the start (for a little-endian file that is the first walk). */
+static bool walk_as_gdcm(struct walker *w, long long start, enum syntax sx)
+{
+	long long after, bad;
+
+	w->unknown = sx == SYNTAX_EXPLICIT_BE ? UNKNOWN_VR_STOP : UNKNOWN_VR_IMPLICIT;
+	w->first_unknown = -1;
+	if (!walk(w, start, w->size, sx, 0, false, &after))
+		return false;
+	bad = w->first_unknown;
+	if (sx == SYNTAX_IMPLICIT_LE || bad < 0)
+		return true;
+	w->unknown = UNKNOWN_VR_16;
+	if (walk(w, bad, w->size, SYNTAX_EXPLICIT_LE, 0, false, &after)) {
+		w->unknown = UNKNOWN_VR_IMPLICIT;
+		if (sx == SYNTAX_EXPLICIT_LE || walk(w, start, w->size, SYNTAX_EXPLICIT_LE, 0, false, &after))
+			return true;
+	}
+	size_t n = strlen(w->reason);
+	snprintf(w->reason + n, w->reason_size - n,
+		 " when read on as little endian after the invalid VR at offset %lld", bad);
+	return false;
+}
+
 enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, size_t reason_size)
 {
-	struct walker w = {NULL, 0, reason, reason_size, false};
+	struct walker w = {NULL, 0, reason, reason_size, false, UNKNOWN_VR_IMPLICIT, -1};
 	enum syntax sx;
-	long long start, after;
+	long long start;
 	bool ok = true, dicm;
 
 	reason[0] = '\0';
@@ -374,7 +430,7 @@ enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, siz
 	} else if (sx == SYNTAX_DEFLATED) {
 		ok = walk_deflated(&w, start);
 	} else if (w.size > 0) {
-		ok = walk(&w, start, w.size, sx, 0, false, &after);
+		ok = walk_as_gdcm(&w, start, sx);
 	}
 	fclose(w.fp);
 	if (ok)

@@ -228,7 +228,9 @@ static const char *patched_copy(const char *rel, const char *marker, size_t mlen
 }
 
 /* The length guard in front of GDCM: a forged tile-part header in a JPEG
- * 2000 codestream, a damaged deflate stream, a forged element length. */
+ * 2000 codestream, a damaged deflate stream, a forged element length, and
+ * a big-endian file with one VR zeroed, which GDCM reads on as little
+ * endian (garbage lengths of hundreds of MB without the guard). */
 static void test_guard_on_damaged_copies(void)
 {
 	struct dlld_volume *v = NULL;
@@ -255,6 +257,11 @@ static void test_guard_on_damaged_copies(void)
 	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
 	CHECK(strstr(err.reason, "element (7FE0,0010)") && strstr(err.reason, "declares 2147483632"));
 	CHECK(v == NULL);
+	path = patched_copy("pydicom/MR_small_bigendian.dcm", "\x00\x08\x00\x18UI", 6, 4, "\0\0", 2);
+	dlld_error_clear(&err);
+	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
+	CHECK(strstr(err.reason, "after the invalid VR at offset 472") != NULL);
+	CHECK(v == NULL);
 }
 
 int main(void)
@@ -263,7 +270,7 @@ int main(void)
 		      test_every_testfile);
 	dlld_test_run("dicomdirtests: two series found, CT5N chosen and ordered by z",
 		      test_dicomdir_folder);
-	dlld_test_run("guard: forged J2K tile-part, damaged deflate, forged length are refused",
+	dlld_test_run("guard: forged J2K tile-part, damaged deflate, forged length, zeroed BE VR refused",
 		      test_guard_on_damaged_copies);
 	return dlld_test_finish();
 }
