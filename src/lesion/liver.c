@@ -10,7 +10,7 @@
  * organs at their necks; the organs reaching the core are the liver → grown
  * back inside the band → closing and hole filling
  * (vessels, lesions) → signed distance interpolated to the CT grid →
- * boundary voxels outside the HU band trimmed.
+ * boundary voxels outside the HU band or against a rib trimmed.
  */
 #include "dlld/lesion.h"
 #include "lesion/liver_steps.h"
@@ -57,7 +57,7 @@ double dlld_label_dice(const struct dlld_labelmap *a, uint16_t la, const struct 
 static void coarse_free(struct liver_work *w)
 {
 	free(w->hu), free(w->smooth), free(w->body), free(w->lung), free(w->right);
-	free(w->cand), free(w->liver), free(w->sdist);
+	free(w->cand), free(w->liver), free(w->sdist), free(w->bone);
 }
 
 enum dlld_status dlld_liver_mask(const struct dlld_volume *ct, const struct dlld_liver_options *opts,

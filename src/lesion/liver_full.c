@@ -1,8 +1,10 @@
 /*
  * lesion/liver_full.c — the coarse liver back on the CT grid: the signed
  * distance to the surface interpolated trilinearly (a smooth surface instead
- * of 2 mm steps), then boundary voxels whose local HU is outside the liver
- * band trimmed (fat and partial volume around the capsule).
+ * of 2 mm steps), then boundary voxels trimmed where their local HU is
+ * outside the liver band (fat and partial volume around the capsule) or
+ * where they lie against a rib (the diaphragm and intercostal muscle between
+ * rib and capsule).
  */
 #include "lesion/liver_steps.h"
 
@@ -10,7 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double TRIM_BRIGHT_HU = 100.0; /* vessels at the hilum stay */
+/* The boundary HU is averaged over in-plane voxels within this many mm: a
+ * ~2 mm window (3×3 on sub-mm grids) that never reaches a whole voxel into
+ * the neighbouring tissue on coarse (>= 2 mm) grids. */
+static const double TRIM_WINDOW_MM = 1.0;
+/* Between a rib and the liver capsule lie the costal diaphragm and the
+ * intercostal muscle, together at least this thick. */
+static const double RIB_GAP_MM = 4.0;
 
 struct full_ctx {
 	struct liver_work *w;
@@ -18,6 +26,9 @@ struct full_ctx {
 	int32_t *c0[3];   /* per CT index and axis: lower coarse neighbour */
 	double *t[3];     /* ... and the weight of the upper one */
 	float *row_max;   /* [K][J]: largest signed distance along coarse row (J, K) */
+	float *bone_d2;   /* [g]: squared distance to the nearest bone block, mm² */
+	double trim_mm;   /* trim depth below the boundary voxels' signed distance */
+	int32_t window;   /* in-plane half width of the local HU mean, voxels */
 };
 
 /* Continuous coarse coordinate of CT voxel index x on an axis with factor f
@@ -68,14 +79,14 @@ static float sdist_at(const struct full_ctx *c, int32_t i, int32_t j, int32_t k)
 	return (float)s;
 }
 
-/* Mean HU of the 3×3 in-plane neighbourhood of (i, j, k). */
-static double local_mean(const struct dlld_volume *ct, int32_t i, int32_t j, int32_t k)
+/* Mean HU of the in-plane neighbourhood of (i, j, k) within r voxels. */
+static double local_mean(const struct dlld_volume *ct, int32_t i, int32_t j, int32_t k, int32_t r)
 {
 	const int32_t *N = ct->geom.dims;
 	double s = 0;
 	int n = 0;
-	for (int32_t b = j - 1; b <= j + 1; b++)
-		for (int32_t a = i - 1; a <= i + 1; a++)
+	for (int32_t b = j - r; b <= j + r; b++)
+		for (int32_t a = i - r; a <= i + r; a++)
 			if (a >= 0 && b >= 0 && a < N[0] && b < N[1])
 				s += ct->hu[dlld_voxel_index(&ct->geom, a, b, k)], n++;
 	return s / n;
@@ -110,9 +121,13 @@ static void full_task(void *p, size_t task, int worker)
 			float s = sdist_at(c, i, j, k);
 			if (s <= 0)
 				continue;
-			if (s < w->o->trim_mm) {
-				double hu = local_mean(w->ct, i, j, k);
-				if (hu < w->lo || hu > w->hi + TRIM_BRIGHT_HU)
+			if (s < c->trim_mm) {
+				size_t cv = ((size_t)(k / w->f[2]) * (size_t)w->g.n[1] +
+					     (size_t)(j / w->f[1])) * (size_t)w->g.n[0] +
+					    (size_t)(i / w->f[0]);
+				double hu = local_mean(w->ct, i, j, k, c->window);
+				if (hu < w->lo || hu > w->hi + w->bright_hu ||
+				    c->bone_d2[cv] < RIB_GAP_MM * RIB_GAP_MM)
 					continue;
 			}
 			c->m->label[dlld_voxel_index(&w->ct->geom, i, j, k)] = 1;
@@ -144,11 +159,19 @@ static enum dlld_status fill_slices(struct dlld_labelmap *m, struct dlld_error *
 enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *rep,
 			       struct dlld_labelmap *m, struct dlld_error *err)
 {
-	struct full_ctx c = {w, m, {NULL}, {NULL}, NULL};
+	struct full_ctx c = {w, m, {NULL}, {NULL}, NULL, NULL, 0, 0};
 	const int32_t *N = w->ct->geom.dims, *gn = w->g.n;
+	const double *sp = m->geom.spacing_mm;
 	size_t rows = (size_t)gn[1] * (size_t)gn[2];
+	/* A boundary voxel's signed distance is the distance to its outside
+	 * neighbour's centre: the surface lies half a coarse voxel outside it. */
+	c.trim_mm = w->o->trim_mm + 0.5 * fmax(w->g.sp[0], w->g.sp[1]);
+	c.window = (int32_t)(TRIM_WINDOW_MM / fmax(sp[0], sp[1]));
 	c.row_max = dlld_calloc(rows, sizeof(float), "liver rows", err);
-	enum dlld_status st = c.row_max ? DLLD_STATUS_OK : DLLD_STATUS_NO_MEMORY;
+	c.bone_d2 = dlld_calloc(lesion_grid_count(&w->g), sizeof(float), "bone distance", err);
+	enum dlld_status st = c.row_max && c.bone_d2 ? DLLD_STATUS_OK : DLLD_STATUS_NO_MEMORY;
+	if (!st)
+		st = lesion_edt_sq(&w->g, w->bone, 1, c.bone_d2, w->pool, err);
 	for (size_t r = 0; !st && r < rows; r++) {
 		c.row_max[r] = -1.0f;
 		for (int32_t I = 0; I < gn[0]; I++)
@@ -168,12 +191,11 @@ enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *r
 	}
 	for (int d = 0; d < 3; d++)
 		free(c.c0[d]), free(c.t[d]);
-	free(c.row_max);
+	free(c.row_max), free(c.bone_d2);
 	size_t count = 0, n = 0;
 	dlld_geometry_voxels(&m->geom, &count);
 	for (size_t v = 0; v < count; v++)
 		n += m->label[v];
-	const double *sp = m->geom.spacing_mm;
 	rep->volume_ml = (double)n * sp[0] * sp[1] * sp[2] / 1000.0;
 	return st;
 }

@@ -26,6 +26,16 @@ static const double FLOOR_FULL_HU = 100.0;
 /* A second histogram peak at least this high (relative to the mode) and at
  * most this far below it is liver too (regional attenuation differences). */
 static const double PEAK2_MIN_REL = 0.25, PEAK2_MAX_BELOW_HU = 45.0;
+/* Cortical bone (ribs, sternum, spine) is brighter than this on any grid;
+ * enhanced blood in the portal-venous phase stays below it. */
+static const double BONE_HU = 300.0;
+/* Unenhanced liver parenchyma is about this bright: at or below it the
+ * vessels are not brighter than the liver, and nothing bright beside the
+ * liver is liver (liver_to_full's bright allowance vanishes). */
+static const double UNENHANCED_HU = 55.0;
+/* Enhanced vessels inside the liver reach this far above the band (at full
+ * enhancement, mode >= FLOOR_FULL_HU); the boundary trim keeps them. */
+static const double TRIM_BRIGHT_HU = 100.0;
 /* Organs are split at the necks of the candidates thicker than this (a
  * radius, mm); see liver_select. */
 static const double SPLIT_MM = 6.0;
@@ -72,6 +82,8 @@ static void block_task(void *p, size_t K, int worker)
 				size_t c = J * (size_t)g->n[0] + (size_t)(i / w->f[0]);
 				sum[c] += row[i];
 				cnt[c]++;
+				if (row[i] > BONE_HU)
+					w->bone[K * nxy + c] = 1;
 			}
 		}
 	for (size_t v = 0; v < nxy; v++)
@@ -101,8 +113,9 @@ enum dlld_status liver_coarse_grid(struct liver_work *w, struct dlld_error *err)
 	w->cand = dlld_calloc(count, 1, "liver candidates", err);
 	w->liver = dlld_calloc(count, 1, "liver", err);
 	w->sdist = dlld_calloc(count, sizeof(float), "liver distance", err);
+	w->bone = dlld_calloc(count, 1, "bone", err);
 	if (!w->hu || !w->smooth || !w->body || !w->lung || !w->right || !w->cand || !w->liver ||
-	    !w->sdist)
+	    !w->sdist || !w->bone)
 		return DLLD_STATUS_NO_MEMORY;
 	struct block_ctx c = {w};
 	dlld_pool_run(w->pool, (size_t)w->g.n[2], block_task, &c);
@@ -243,6 +256,8 @@ enum dlld_status liver_hu_band(struct liver_work *w, struct dlld_liver_report *r
 		w->lo = fmin(w->lo, c2 - 1.5 * (b2 - l2) * HIST_BIN_HU);
 	}
 	w->hi = centre + fmax(w->o->band_above_hu, 1.5 * (hi - mode) * HIST_BIN_HU);
+	double enh = (centre - UNENHANCED_HU) / (FLOOR_FULL_HU - UNENHANCED_HU);
+	w->bright_hu = TRIM_BRIGHT_HU * fmin(1.0, fmax(0.0, enh));
 	rep->hu_mode = centre, rep->hu_lo = w->lo, rep->hu_hi = w->hi;
 	return DLLD_STATUS_OK;
 }

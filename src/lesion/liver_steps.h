@@ -19,8 +19,10 @@ struct liver_work {
 	uint8_t *body, *lung, *right;       /* [g]; right = patient's right of the body centre */
 	uint8_t *cand;                      /* smooth inside the liver HU band [g] */
 	uint8_t *liver;                     /* the coarse liver [g] */
+	uint8_t *bone;                      /* the block holds a CT voxel of cortical bone [g] */
 	float *sdist;                       /* signed distance to the liver surface, mm, > 0 inside [g] */
 	double lo, hi;                      /* liver HU band */
+	double bright_hu;                   /* the boundary trim keeps up to hi + this (vessels) */
 };
 
 /* Each step fills its fields of w (new arrays, freed by liver.c). */

@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Issue 7 asks for Dice >= 0.93; the pipeline reaches it on two of the four
- * cases (0.932, 0.929, 0.960, 0.917; docs/liver.md), so the test holds the
- * measured level as a regression floor and prints every Dice. */
+/* Issue 7 asks for Dice >= 0.93; the pipeline reaches it on three of the
+ * four cases (0.934, 0.931, 0.962; the unenhanced TotalSegmentator NIfTI
+ * 0.9275, docs/liver.md), so the test holds the level all four meet as a
+ * regression floor and prints every Dice against the target. */
 static const double DICE_TARGET = 0.93;
-static const double DICE_FLOOR = 0.91;
+static const double DICE_FLOOR = 0.925;
 
 static bool data_path(char *out, size_t size, const char *rel)
 {
