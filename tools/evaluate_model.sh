@@ -25,11 +25,12 @@ printf 'reader,group,threshold\nAI,AI,50\n' > "$work/eval/readers.csv"
 	--report "$work/report/report.md" --plots "$work/report/plots" --force
 # The false-positive filter step by step (docs/results.md), from the same run:
 # WORKDIR/filter/<k>/ holds the evaluation of the first k steps; and every
-# step but the score cut-off, for FROC and AFROC curves over every score
+# step but the score cut-off and the learned model's threshold, for FROC and
+# AFROC curves over every score
 # (WORKDIR/curves, WORKDIR/report/curves/).
 mkdir -p "$work/curves"
 /usr/bin/python3 tools/filter_table.py "$work/detect" "$work/val" "$work/filter" --dlld "$DLLD" \
-	--without score "$work/curves/detections.csv" > "$work/report/filter_table.md"
+	--without score,model "$work/curves/detections.csv" > "$work/report/filter_table.md"
 cat "$work/report/filter_table.md"
 "$DLLD" match --truth "$work/val" --detections "$work/curves/detections.csv" \
 	-o "$work/curves/marks.csv" --eval-dir "$work/curves" --force

@@ -10,9 +10,10 @@ fixed order and each sees only what the earlier ones kept, so adding those
 rows back rebuilds exactly the detections of every prefix of the steps
 (filter off, + step 1, + steps 1-2, ...) without rerunning detection. Each
 prefix goes through `dlld match` and `dlld eval` in WORK/<k>/; the table is
-printed as Markdown (docs/results.md). With --without STEP, FILE also
-receives the detections of every enabled step but STEP (e.g. all but the
-score cut-off, for FROC curves over every score).
+printed as Markdown (docs/results.md). With --without STEP[,STEP...] FILE,
+FILE also receives the detections of every enabled step but those (e.g.
+all but the score cut-off and the learned model's threshold, for FROC
+curves over every score).
 """
 import argparse
 import csv
@@ -29,7 +30,7 @@ def main():
     ap.add_argument("cohort")
     ap.add_argument("work")
     ap.add_argument("--dlld", default="./build/dlld")
-    ap.add_argument("--without", nargs=2, metavar=("STEP", "FILE"))
+    ap.add_argument("--without", nargs=2, metavar=("STEP[,STEP...]", "FILE"))
     a = ap.parse_args()
 
     with open(os.path.join(a.detect_dir, "detections.csv"), newline="") as f:
@@ -59,10 +60,12 @@ def main():
             w.writerows(rows)
 
     if a.without:
-        step, path = a.without
-        if step not in steps:
-            sys.exit(f"{a.detect_dir}: step {step} was not enabled")
-        write(path, kept + [r[:-1] for r in removed if r[-1] == step])
+        names, path = a.without
+        skip = names.split(",")
+        for step in skip:
+            if step not in steps:
+                sys.exit(f"{a.detect_dir}: step {step} was not enabled")
+        write(path, kept + [r[:-1] for r in removed if r[-1] in skip])
 
     print("| filter | lesions | sensitivity | FPP | MaxNLF | AFROC | wAFROC | CPM |")
     print("|---|---|---|---|---|---|---|---|")

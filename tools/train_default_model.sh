@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/train_default_model.sh — makes models/dlld-tiny, the shipped model, from
-# scratch: a synthetic training cohort, dlld train, then the operating score
-# chosen on a separate synthetic tuning cohort. Deterministic: the same seeds
+# scratch: a synthetic training cohort, dlld train, then the learned
+# false-positive model and its operating threshold fitted on a separate
+# synthetic tuning cohort (dlld fit-fp). Deterministic: the same seeds
 # give the same cohorts; training results are identical for any thread count.
 #
 #   sh tools/train_default_model.sh [WORKDIR] [ITERATIONS]
@@ -22,11 +23,17 @@ mkdir -p "$work/tune-eval"
 "$DLLD" train --data "$work/train" --cfg models/dlld-tiny.cfg -o "$work/model" \
 	--iterations "$iterations" --cosine --size 256 --pixel-mm 1.0 --seed 1 \
 	--checkpoint-every 100 --validate-every 250
-# operating score: the lowest lesion score with <= 0.35 false positives per
-# patient on a tuning cohort drawn like the validation cohort (other seed)
+# The operating point: on a tuning cohort drawn like the validation cohort
+# (other seed), first the operating score alone (tools/operating_point.py:
+# the lowest score with <= 0.35 false positives per patient), then the learned
+# false-positive model fitted on the same detections, whose threshold replaces
+# it (dlld fit-fp: <= 0.35 FPP on the tuning cohort; docs/linking.md).
 [ -f "$work/tune/cases.csv" ] ||
 	"$DLLD" synth --preset validation --size 256 --seed 2002 -o "$work/tune"
-"$DLLD" detect --model "$work/model" --min-score 0 --no-overlays -o "$work/tune-detect" "$work/tune"
+"$DLLD" detect --model "$work/model" --min-score 0 --filter-off model --no-overlays \
+	-o "$work/tune-detect" "$work/tune"
 "$DLLD" match --truth "$work/tune" --detections "$work/tune-detect/detections.csv" \
 	-o "$work/tune-eval/marks.csv" --eval-dir "$work/tune-eval" --force
 /usr/bin/python3 tools/operating_point.py "$work/tune-eval" --max-fpp 0.35 --model "$work/model"
+"$DLLD" fit-fp --truth "$work/tune" --detections "$work/tune-detect" --model "$work/model" \
+	--max-fpp 0.35

@@ -21,3 +21,18 @@ echo "== detections (patients ircadb1 and ircadb7)"
 cat "$out/detections.csv"
 echo "== expert lesions of patient 1 (derived/lesions_3d.csv)"
 cat "$DATA/3dircadb1/3Dircadb1.1/derived/lesions_3d.csv"
+echo "== patient 1: the expert lesion whose bounding box holds each detection's voxel centroid"
+/usr/bin/python3 - "$out/ircadb1.json" "$DATA/3dircadb1/3Dircadb1.1/derived/lesions_3d.csv" <<'PY'
+import csv, json, sys
+expert = list(csv.DictReader(open(sys.argv[2])))
+for L in json.load(open(sys.argv[1]))["lesions"]:
+    i, j, k = L["centroid_voxel"]
+    hit = [e["mask"] for e in expert
+           if float(e["x_min"]) <= i <= float(e["x_max"]) and float(e["y_min"]) <= j <= float(e["y_max"])
+           and float(e["slice_first"]) <= k <= float(e["slice_last"])]
+    p = L.get("p_real")
+    print(f"{L['lesion_id']} {L['class']} score {L['score']:.1f}"
+          + (f" p_real {p:.3f}" if p is not None else "")
+          + f" {L['diameter_mm']:.1f} mm slices {L['first_slice']}-{L['last_slice']}: "
+          + (", ".join(hit) if hit else "no expert lesion"))
+PY

@@ -79,6 +79,8 @@ struct dlld_lesion {
 	int32_t first_slice, last_slice, n_slices;
 	size_t first_box, n_boxes;             /* this lesion's boxes in dlld_lesion_set.boxes */
 	int dropped_by;                        /* enum dlld_fp_step that removed it, or -1 */
+	double p_real;                         /* the learned model's probability that it
+						* is a real lesion; NAN when not computed */
 };
 
 /* Lesions and their boxes. Filled by dlld_lesion_link; released by
@@ -110,12 +112,52 @@ enum dlld_fp_step {
 	DLLD_FP_STEP_VESSEL,         /* long in z, thin, brighter than the liver */
 	DLLD_FP_STEP_PARENCHYMA,     /* no more contrast than the parenchyma's own mottling
 				      * (off by default) */
+	DLLD_FP_STEP_MODEL,          /* the learned model's probability below its threshold
+				      * (when the model has one: model.json "fp_model") */
 	DLLD_FP_STEP_COUNT
 };
 /* Returns the static name of a step ("outside_liver", ...). */
 const char *dlld_fp_step_name(enum dlld_fp_step step);
 /* Returns the step called name ("outside_liver"; '-' may stand for '_'), or -1. */
 int dlld_fp_step_from_name(const char *name);
+
+/* ---- learned false-positive model (docs/linking.md) --------------------------
+ * A logistic model of "this linked lesion is a real lesion" (any class) on
+ * what the detector and the linking say of it, fitted by `dlld fit-fp` on a
+ * tuning cohort and kept in MODEL/model.json under "fp_model". */
+enum { DLLD_FP_MODEL_FEATURES = 6 };
+struct dlld_fp_model {
+	bool present;
+	double intercept;
+	double coef[DLLD_FP_MODEL_FEATURES];
+	double threshold;      /* lesions with probability below it are dropped (0–1) */
+};
+/* The static name of feature f ("logit_p_metastasis", ...), or NULL. */
+const char *dlld_fp_model_feature_name(int f);
+/* The features of L on a grid whose slice step is slice_mm: the logits of
+ * the three averaged class confidences, log diameter, r = log(craniocaudal
+ * extent / diameter) and r². */
+void dlld_fp_model_features(const struct dlld_lesion *L, double slice_mm,
+			    double x[DLLD_FP_MODEL_FEATURES]);
+/* The model's probability for features x. */
+double dlld_fp_model_probability(const struct dlld_fp_model *m, const double x[DLLD_FP_MODEL_FEATURES]);
+
+/* Fits the model by maximum likelihood (Newton–Raphson on standardised
+ * features, a 1e-6 ridge against separation): x is n rows of the features,
+ * y the 0/1 outcomes. Fills everything but threshold and present; *iterations
+ * may be NULL. Errors: fewer than 2 of either outcome or no convergence (4),
+ * memory (6). */
+enum dlld_status dlld_fp_model_fit(const double *x, const unsigned char *y, size_t n,
+				   struct dlld_fp_model *m, int *iterations, struct dlld_error *err);
+
+/* Reads "fp_model" of the model.json at path into *m (m->present false when
+ * absent). A malformed entry or other features than this build's is 3. */
+enum dlld_status dlld_fp_model_read(const char *path, struct dlld_fp_model *m, struct dlld_error *err);
+/* Rewrites the model.json at path (atomically) with "fp_model" = m plus the
+ * JSON object text fit_json (may be NULL) as its "fit", and, when score >= 0,
+ * "thresholds"."score" = score. */
+enum dlld_status dlld_fp_model_write(const char *path, const struct dlld_fp_model *m,
+				     const char *fit_json, double score, struct dlld_error *err);
 
 struct dlld_fp_options {
 	bool enable[DLLD_FP_STEP_COUNT];   /* all true by default but parenchyma */
@@ -133,6 +175,7 @@ struct dlld_fp_options {
 	double vessel_hu_above_liver;      /* mean HU this much above the liver's median (20) */
 	double parenchyma_contrast_sd;     /* drop when |contrast| < this × the spread of */
 	double parenchyma_max_contrast_hu; /* same-size liver patches around it, and < this (2.5, 10) */
+	struct dlld_fp_model model;        /* absent by default; model.threshold is a setting */
 };
 /* Fills o with the defaults above. */
 void dlld_fp_options_default(struct dlld_fp_options *o);
@@ -196,5 +239,12 @@ struct dlld_match_result {
 enum dlld_status dlld_match(const struct dlld_cohort *cohort, const struct dlld_match_mark *marks,
 			    size_t n_marks, struct dlld_match_result **out, size_t *n_out,
 			    struct dlld_error *err);
+
+/* For each mark, the index in cohort->lesions of the truth lesion of any
+ * class under its point (as dlld_match locates it), or -1; no collapsing.
+ * lesion has n_marks entries. Errors as dlld_match. */
+enum dlld_status dlld_match_lesions(const struct dlld_cohort *cohort,
+				    const struct dlld_match_mark *marks, size_t n_marks, long *lesion,
+				    struct dlld_error *err);
 
 #endif

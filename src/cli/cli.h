@@ -28,6 +28,7 @@ int dlld_cmd_synth(int argc, char **argv);
 int dlld_cmd_net(int argc, char **argv);
 int dlld_cmd_train(int argc, char **argv);
 int dlld_cmd_detect(int argc, char **argv);
+int dlld_cmd_fit_fp(int argc, char **argv);
 int dlld_cmd_eval(int argc, char **argv);
 int dlld_cmd_demo(int argc, char **argv);
 int dlld_cmd_match(int argc, char **argv);

@@ -44,6 +44,9 @@ static const char detect_help[] =
 	"  vessel         vessel_elongation (3), vessel_hu_above_liver (20)\n"
 	"  parenchyma     parenchyma_contrast_sd (2.5), parenchyma_max_contrast_hu (10);\n"
 	"                 off by default (see docs/linking.md)\n"
+	"  model          model_threshold (the threshold of MODEL/model.json's fp_model,\n"
+	"                 the learned false-positive model `dlld fit-fp` writes; without\n"
+	"                 one the step keeps everything)\n"
 	"Step names may be written with '-' for '_'. Options apply in the order given;\n"
 	"the settings used are recorded in OUT/<patient>.json (pipeline.filter).\n"
 	"\n"
@@ -296,6 +299,7 @@ int dlld_cmd_detect(int argc, char **argv)
 
 	dlld_study_options_default(&o);
 	o.fp.min_score = -1; /* unset: the model's operating score, once it is loaded */
+	o.fp.model.threshold = -1; /* unset: the threshold of the model's fp_model */
 	dlld_error_clear(&err);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", detect_options, NULL)) != -1) {
@@ -350,6 +354,9 @@ int dlld_cmd_detect(int argc, char **argv)
 	score_from_model = o.fp.min_score < 0;
 	if (score_from_model)
 		o.fp.min_score = 0;
+	double fp_threshold = o.fp.model.threshold;
+	if (fp_threshold < 0)
+		o.fp.model.threshold = 0;
 	if (dlld_fp_options_check(&o.fp, &err))
 		return dlld_cli_usage_error("%s", err.reason);
 	if (optind >= argc)
@@ -365,6 +372,16 @@ int dlld_cmd_detect(int argc, char **argv)
 	}
 	if (score_from_model)
 		o.fp.min_score = model->thresholds.score;
+	{
+		char json[1100];
+		snprintf(json, sizeof json, "%s/model.json", model_dir);
+		if (dlld_fp_model_read(json, &o.fp.model, &err)) {
+			rc = dlld_cli_fail(&err);
+			goto done;
+		}
+		if (fp_threshold >= 0)
+			o.fp.model.threshold = fp_threshold;
+	}
 	o.liver.threads = (int)threads;
 	pool = dlld_pool_create((int)threads, &err);
 	if (!pool) {

@@ -9,6 +9,7 @@ const struct dlld_command dlld_commands[] = {
 	{"train", "train the detector on cohorts, write a model directory", dlld_cmd_train},
 	{"match", "detections or readers' marks → lesion marks (LL/NL) for dlld eval", dlld_cmd_match},
 	{"detect", "CT studies -> liver lesions: CSV, JSON, overlays, liver mask", dlld_cmd_detect},
+	{"fit-fp", "fit the learned false-positive model on a tuning cohort's detections", dlld_cmd_fit_fp},
 	{"eval", "reader-study statistics: sensitivity, FPP, AFROC, bootstrap, GEE, kappa", dlld_cmd_eval},
 	{"demo", "the whole study on a small synthetic cohort, into one folder", dlld_cmd_demo},
 	{NULL, NULL, NULL},

@@ -20,6 +20,7 @@ static const char *const step_names[] = {
 	[DLLD_FP_STEP_DIAPHRAGM] = "diaphragm",
 	[DLLD_FP_STEP_VESSEL] = "vessel",
 	[DLLD_FP_STEP_PARENCHYMA] = "parenchyma",
+	[DLLD_FP_STEP_MODEL] = "model",
 };
 static_assert(sizeof(step_names) / sizeof(step_names[0]) == DLLD_FP_STEP_COUNT,
 	      "one name per false-positive step");
@@ -73,6 +74,7 @@ static const struct {
 	P(vessel_hu_above_liver, VESSEL, -1000, 1000),
 	P(parenchyma_contrast_sd, PARENCHYMA, 0, 100),
 	P(parenchyma_max_contrast_hu, PARENCHYMA, 0, 1000),
+	{{"model_threshold", DLLD_FP_STEP_MODEL, 0, 1}, offsetof(struct dlld_fp_options, model.threshold)},
 #undef P
 };
 
@@ -148,6 +150,7 @@ void dlld_fp_options_default(struct dlld_fp_options *o)
 	o->vessel_hu_above_liver = 20.0;
 	o->parenchyma_contrast_sd = 2.5;
 	o->parenchyma_max_contrast_hu = 10.0;
+	memset(&o->model, 0, sizeof o->model);
 }
 
 /* Voxel bounds of a box on its slice, clipped to the grid; false if empty. */
@@ -446,6 +449,9 @@ static enum dlld_status judge(enum dlld_fp_step s, const struct dlld_fp_options 
 			fabs(contrast) < o->parenchyma_max_contrast_hu;
 		return st;
 	}
+	case DLLD_FP_STEP_MODEL:
+		*drop = o->model.present && L->p_real < o->model.threshold;
+		return DLLD_STATUS_OK;
 	case DLLD_FP_STEP_COUNT:
 		break;
 	}
@@ -472,6 +478,13 @@ enum dlld_status dlld_fp_filter(const struct dlld_fp_options *opts, const struct
 			return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, NULL,
 					      "false-positive filter: a lesion on slice %d, the volume has %d",
 					      (int)set->lesions[l].last_slice, (int)g->dims[2]);
+	/* Every lesion's probability first, so that outputs can show it for
+	 * the dropped ones too. */
+	for (size_t l = 0; opts->model.present && g && l < set->n_lesions; l++) {
+		double x[DLLD_FP_MODEL_FEATURES];
+		dlld_fp_model_features(&set->lesions[l], g->spacing_mm[2], x);
+		set->lesions[l].p_real = dlld_fp_model_probability(&opts->model, x);
+	}
 	double liver_hu = (ct && liver && opts->enable[DLLD_FP_STEP_VESSEL]) ?
 				  liver_median_hu(ct, liver) : NAN;
 	for (int s = 0; s < DLLD_FP_STEP_COUNT; s++) {

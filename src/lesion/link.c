@@ -153,6 +153,7 @@ static void lesion_measure(struct dlld_lesion *L, const struct dlld_voxel_box *b
 	dlld_geometry_to_lps(g, L->centroid_ijk[0], L->centroid_ijk[1], L->centroid_ijk[2],
 			     L->centroid_lps);
 	L->dropped_by = -1;
+	L->p_real = NAN;
 }
 
 static int cmp_lesion(const void *pa, const void *pb)

@@ -157,3 +157,37 @@ enum dlld_status dlld_match(const struct dlld_cohort *cohort, const struct dlld_
 	*n_out = n_res;
 	return DLLD_STATUS_OK;
 }
+
+enum dlld_status dlld_match_lesions(const struct dlld_cohort *cohort,
+				    const struct dlld_match_mark *marks, size_t n_marks, long *lesion,
+				    struct dlld_error *err)
+{
+	long *patient = dlld_calloc(n_marks ? n_marks : 1, sizeof(long), "mark patients", err);
+	if (!patient)
+		return DLLD_STATUS_NO_MEMORY;
+	enum dlld_status st = DLLD_STATUS_OK;
+	for (size_t m = 0; !st && m < n_marks; m++) {
+		lesion[m] = -1;
+		patient[m] = dlld_cohort_find_patient(cohort, marks[m].patient_id);
+		if (patient[m] < 0)
+			st = dlld_error_set(err, DLLD_STATUS_INCONSISTENT, cohort->dir,
+					    "mark %zu names patient '%s', not in cases.csv", m + 1,
+					    marks[m].patient_id);
+	}
+	for (size_t p = 0; !st && p < cohort->n_patients; p++) {
+		struct dlld_labelmap *mask = NULL;
+		bool any = false;
+		for (size_t m = 0; m < n_marks && !any; m++)
+			any = patient[m] == (long)p;
+		if (!any)
+			continue;
+		if (cohort->patients[p].lesions_path[0])
+			st = dlld_nifti_read_labels(cohort->patients[p].lesions_path, &mask, err);
+		for (size_t m = 0; !st && m < n_marks; m++)
+			if (patient[m] == (long)p)
+				st = locate(cohort, p, mask, marks[m].lps, &lesion[m], err);
+		dlld_labelmap_destroy(mask);
+	}
+	free(patient);
+	return st;
+}

@@ -117,6 +117,8 @@ static cJSON *lesion_json(const struct dlld_lesion_set *set, size_t l, const str
 	cJSON_AddNumberToObject(o, "first_slice", L->first_slice);
 	cJSON_AddNumberToObject(o, "last_slice", L->last_slice);
 	cJSON_AddNumberToObject(o, "n_slices", L->n_slices);
+	if (isfinite(L->p_real))
+		cJSON_AddNumberToObject(o, "p_real", L->p_real);
 	boxes = cJSON_AddArrayToObject(o, "boxes");
 	for (size_t b = 0; b < L->n_boxes; b++)
 		cJSON_AddItemToArray(boxes, box_json(&set->boxes[L->first_box + b], g));
@@ -164,6 +166,7 @@ static cJSON *pipeline_json(const struct dlld_model *m, const struct dlld_study_
 							      dlld_fp_step_name((enum dlld_fp_step)s)));
 	}
 	cJSON_AddNumberToObject(filter, "min_score", o->fp.min_score);
+	cJSON_AddBoolToObject(filter, "fp_model", o->fp.model.present);
 	cJSON *settings = cJSON_AddObjectToObject(filter, "settings");
 	for (size_t i = 0; i < dlld_fp_param_count(); i++)
 		cJSON_AddNumberToObject(settings, dlld_fp_param_at(i)->name,

@@ -40,12 +40,12 @@ J="$O/P001.json"
 expect_true "JSON: enabled steps as given" /usr/bin/python3 -c "
 import json, sys
 f = json.load(open('$J'))['pipeline']['filter']
-assert f['enabled'] == ['size', 'score', 'diaphragm', 'vessel', 'parenchyma'], f['enabled']
+assert f['enabled'] == ['size', 'score', 'diaphragm', 'vessel', 'parenchyma', 'model'], f['enabled']
 s = f['settings']
 assert s['liver_margin_mm'] == 8 and s['parenchyma_contrast_sd'] == 3, s
 assert s['min_score'] == 20 and s['max_diameter_mm'] == 200, s
 assert set(f['removed']) == {'outside_liver', 'size', 'span', 'score', 'diaphragm', 'vessel',
-                             'parenchyma'}, f['removed']
+                             'parenchyma', 'model'}, f['removed']
 "
 expect_exit 0 "detect: --no-filter then one step on" -- "$DLLD" detect --model "$M" -o "$T_TMP/o2" \
 	--no-filter --filter-on size --no-overlays --quiet "$C"
@@ -55,6 +55,6 @@ expect_exit 0 "detect: defaults" -- "$DLLD" detect --model "$M" -o "$T_TMP/o3" -
 expect_true "JSON: parenchyma off by default" /usr/bin/python3 -c "
 import json
 f = json.load(open('$T_TMP/o3/P001.json'))['pipeline']['filter']
-assert 'parenchyma' not in f['enabled'] and len(f['enabled']) == 6, f['enabled']
+assert 'parenchyma' not in f['enabled'] and len(f['enabled']) == 7, f['enabled']
 "
 finish
