@@ -9,7 +9,8 @@
  * liver → watershed of the distance map splits the thick candidates into
  * organs at their necks; the organs reaching the core are the liver → grown
  * back inside the band → closing and hole filling
- * (vessels, lesions) → signed distance interpolated to the CT grid →
+ * (vessels, lesions) → the inferior vena cava, followed up from below the
+ * liver, cut out → signed distance interpolated to the CT grid →
  * boundary voxels outside the HU band or against a rib trimmed.
  */
 #include "dlld/lesion.h"
@@ -90,6 +91,10 @@ enum dlld_status dlld_liver_mask(const struct dlld_volume *ct, const struct dlld
 		st = liver_select(&w, rep, err);
 	if (!st)
 		st = liver_close(&w, err);
+	if (!st)
+		st = liver_cut_ivc(&w, err);
+	if (!st)
+		st = liver_surface(&w, err);
 	struct dlld_labelmap *m = NULL;
 	if (!st) {
 		m = dlld_labelmap_create(&ct->geom, err);

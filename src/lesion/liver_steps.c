@@ -43,7 +43,7 @@ static const double SPLIT_MM = 6.0;
  * to the shallower part's deepest point (1: no constriction at all). */
 static const double NECK_RATIO = 1.0;
 
-static double coarse_lps_x(const struct liver_work *w, size_t v)
+double liver_coarse_lps_x(const struct liver_work *w, size_t v)
 {
 	const struct lesion_grid *g = &w->g;
 	size_t I = v % (size_t)g->n[0], J = (v / (size_t)g->n[0]) % (size_t)g->n[1];
@@ -144,14 +144,14 @@ enum dlld_status liver_body_and_lung(struct liver_work *w, struct dlld_liver_rep
 	for (size_t v = 0; v < count; v++) {
 		w->lung[v] = w->body[v] && w->hu[v] < w->o->air_hu;
 		if (w->body[v])
-			sx += coarse_lps_x(w, v), nb++;
+			sx += liver_coarse_lps_x(w, v), nb++;
 	}
 	if (nb == 0)
 		return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, w->ct->prov.source_path,
 				      "liver mask: no body (nothing above %.0f HU)", w->o->body_hu);
-	double body_x = sx / (double)nb;
+	w->body_x = sx / (double)nb;
 	for (size_t v = 0; v < count; v++)
-		w->right[v] = coarse_lps_x(w, v) < body_x; /* LPS: +x is the patient's left */
+		w->right[v] = liver_coarse_lps_x(w, v) < w->body_x; /* LPS: +x is the patient's left */
 
 	int32_t *lab = dlld_calloc(count, sizeof(int32_t), "air components", err);
 	size_t *sizes = NULL;
@@ -407,14 +407,19 @@ enum dlld_status liver_close(struct liver_work *w, struct dlld_error *err)
 		st = lesion_fill_holes_3d(&w->g, w->liver, err);
 	if (!st)
 		st = lesion_fill_holes_2d(&w->g, w->liver, err);
+	free(closed);
+	return st;
+}
+
+enum dlld_status liver_surface(struct liver_work *w, struct dlld_error *err)
+{
+	size_t count = lesion_grid_count(&w->g);
 	/* Signed distance to the surface: + inside, − outside, 0 half-way
 	 * between a boundary voxel and its outside neighbour. */
-	free(closed);
 	float *din = dlld_calloc(count, sizeof(float), "liver distance", err);
-	if (!st && !din)
-		st = DLLD_STATUS_NO_MEMORY;
-	if (!st)
-		st = lesion_edt_sq(&w->g, w->liver, 0, w->sdist, w->pool, err);
+	if (!din)
+		return DLLD_STATUS_NO_MEMORY;
+	enum dlld_status st = lesion_edt_sq(&w->g, w->liver, 0, w->sdist, w->pool, err);
 	if (!st)
 		st = lesion_edt_sq(&w->g, w->liver, 1, din, w->pool, err);
 	for (size_t v = 0; !st && v < count; v++)

@@ -21,9 +21,13 @@ struct liver_work {
 	uint8_t *liver;                     /* the coarse liver [g] */
 	uint8_t *bone;                      /* the block holds a CT voxel of cortical bone [g] */
 	float *sdist;                       /* signed distance to the liver surface, mm, > 0 inside [g] */
+	double body_x;                      /* LPS x of the body's centre, mm */
 	double lo, hi;                      /* liver HU band */
 	double bright_hu;                   /* the boundary trim keeps up to hi + this (vessels) */
 };
+
+/* LPS x (mm) of the centre of coarse voxel v. */
+double liver_coarse_lps_x(const struct liver_work *w, size_t v);
 
 /* Each step fills its fields of w (new arrays, freed by liver.c). */
 enum dlld_status liver_coarse_grid(struct liver_work *w, struct dlld_error *err);
@@ -40,6 +44,11 @@ enum dlld_status liver_select(struct liver_work *w, struct dlld_liver_report *re
 enum dlld_status liver_split(const struct lesion_grid *g, const uint8_t *mask, const float *d2,
 			     double neck_ratio, int32_t *basin, struct dlld_error *err);
 enum dlld_status liver_close(struct liver_work *w, struct dlld_error *err);
+/* Removes the inferior vena cava, followed up from below the liver, from
+ * the coarse liver (lesion/liver_vessel.c). */
+enum dlld_status liver_cut_ivc(struct liver_work *w, struct dlld_error *err);
+/* Fills w->sdist from the final coarse liver. */
+enum dlld_status liver_surface(struct liver_work *w, struct dlld_error *err);
 /* Fills m (CT grid, zeroed) with the final 0/1 mask and rep->volume_ml. */
 enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *rep,
 			       struct dlld_labelmap *m, struct dlld_error *err);

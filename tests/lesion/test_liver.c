@@ -12,10 +12,10 @@
 
 /* Issue 7 asks for Dice >= 0.93; the pipeline reaches it on three of the
  * four cases (0.934, 0.931, 0.962; the unenhanced TotalSegmentator NIfTI
- * 0.9275, docs/liver.md), so the test holds the level all four meet as a
+ * 0.9289, docs/liver.md), so the test holds the level all four meet as a
  * regression floor and prints every Dice against the target. */
 static const double DICE_TARGET = 0.93;
-static const double DICE_FLOOR = 0.925;
+static const double DICE_FLOOR = 0.928;
 
 static bool data_path(char *out, size_t size, const char *rel)
 {
