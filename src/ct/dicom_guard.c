@@ -44,6 +44,9 @@ struct walker {
 	bool j2k; /* JPEG 2000 transfer syntax: fragments hold codestreams */
 	enum unknown_vr unknown;
 	long long first_unknown; /* offset of the first unknown-VR element, or -1 */
+	/* The image the dataset declares (0 = not seen): a JPEG 2000 codestream
+	 * must fit in it, because GDCM decodes into a buffer of this size. */
+	uint32_t rows, columns, samples, bits_allocated;
 };
 
 struct element {
@@ -186,6 +189,44 @@ static bool j2k_segments(struct walker *w, long long at, long long end, uint32_t
 	return false;
 }
 
+/* For a raw JPEG 2000 codestream at `at` (SOC then SIZ): checks the image
+ * its SIZ segment declares against the dataset's Rows, Columns, Samples
+ * per Pixel and Bits Allocated, where known. GDCM's JPEG2000Codec copies
+ * the decoded image into a buffer sized from the dataset, so a larger
+ * codestream image writes past it (found by fuzzing: a width of 131 328 in
+ * a 256-wide frame). */
+static bool j2k_size_fits(struct walker *w, long long at, long long end)
+{
+	unsigned char b[41];
+	uint32_t x, y, x0, y0, comps;
+
+	if (at + (long long)sizeof b > end || fseeko(w->fp, at, SEEK_SET) != 0 ||
+	    fread(b, 1, sizeof b, w->fp) != sizeof b || b[0] != 0xff || b[1] != 0x51)
+		return true; /* no SIZ right after SOC: the decoder refuses it */
+	x = get32(b + 6, true), y = get32(b + 10, true);
+	x0 = get32(b + 14, true), y0 = get32(b + 18, true);
+	comps = get16(b + 38, true);
+	uint32_t precision = (b[40] & 0x7fu) + 1u;
+	const char *what = NULL;
+	if (x <= x0 || y <= y0)
+		what = "an empty image";
+	else if (w->columns && x - x0 > w->columns)
+		what = "an image wider than Columns";
+	else if (w->rows && y - y0 > w->rows)
+		what = "an image taller than Rows";
+	else if (w->samples && comps > w->samples)
+		what = "more components than Samples per Pixel";
+	else if (w->bits_allocated && precision > w->bits_allocated)
+		what = "deeper samples than Bits Allocated";
+	if (!what)
+		return true;
+	snprintf(w->reason, w->reason_size,
+		 "JPEG 2000 codestream at offset %lld declares %s (%u x %u, %u component(s) of %u "
+		 "bits; the dataset: %u x %u, %u sample(s), %u bits allocated)", at - 2, what,
+		 x - x0, y - y0, comps, precision, w->columns, w->rows, w->samples, w->bits_allocated);
+	return false;
+}
+
 /* For a JPEG 2000 fragment holding a raw codestream (SOC FF4F): checks the
  * framing GDCM's own header parser (JPEG2000Codec::GetHeaderInfo) trusts —
  * every main- and tile-part-header marker segment, SOT's length (10) and
@@ -200,6 +241,8 @@ static bool j2k_header_fits(struct walker *w, const struct element *e)
 	if (e->length < 2 || fseeko(w->fp, e->value_at, SEEK_SET) != 0 ||
 	    fread(b, 1, 2, w->fp) != 2 || b[0] != 0xff || b[1] != 0x4f)
 		return true; /* not a raw codestream (offset table, JP2 boxes, ...) */
+	if (!j2k_size_fits(w, at, end))
+		return false;
 	while (j2k_segments(w, at, end, &stop, &stop_at) && stop == 0xff90) {
 		uint32_t psot;
 		if (stop_at + 12 > end || fseeko(w->fp, stop_at, SEEK_SET) != 0 ||
@@ -252,6 +295,17 @@ static bool check_value(struct walker *w, const struct element *e, long long end
 		    pixels, next);
 }
 
+/* Remembers Rows, Columns, Samples per Pixel and Bits Allocated (US) of
+ * the top-level dataset. */
+static void note_image_attribute(struct walker *w, const struct element *e, enum syntax sx)
+{
+	unsigned char b[2];
+	uint32_t *field = e->elem == 0x0010 ? &w->rows : e->elem == 0x0011 ? &w->columns :
+			  e->elem == 0x0002 ? &w->samples : e->elem == 0x0100 ? &w->bits_allocated : NULL;
+	if (field && fseeko(w->fp, e->value_at, SEEK_SET) == 0 && fread(b, 1, 2, w->fp) == 2)
+		*field = get16(b, sx == SYNTAX_EXPLICIT_BE);
+}
+
 /* Walks elements in [at, end) until an item or sequence delimiter (a
  * missing delimiter is GDCM's to report); fills *after with the offset
  * after the delimiter or the last element. */
@@ -270,6 +324,8 @@ static bool walk(struct walker *w, long long at, long long end, enum syntax sx, 
 			*after = e.value_at;
 			return true;
 		}
+		if (depth == 0 && e.group == 0x0028 && e.length == 2)
+			note_image_attribute(w, &e, sx);
 		if (!check_value(w, &e, end, sx, depth, fragments, &next))
 			return false;
 		at = next;
@@ -340,7 +396,7 @@ static bool walk_deflated(struct walker *w, long long at)
 {
 	unsigned char in[16384], out[65536];
 	struct walker inner = {tmpfile(), 0, w->reason, w->reason_size, false,
-			       UNKNOWN_VR_IMPLICIT, -1};
+			       UNKNOWN_VR_IMPLICIT, -1, 0, 0, 0, 0};
 	z_stream z;
 	int zr = Z_OK;
 	long long after;
@@ -409,7 +465,7 @@ static bool walk_as_gdcm(struct walker *w, long long start, enum syntax sx)
 
 enum dlld_dicom_guard dlld_dicom_lengths_fit(const char *path, char *reason, size_t reason_size)
 {
-	struct walker w = {NULL, 0, reason, reason_size, false, UNKNOWN_VR_IMPLICIT, -1};
+	struct walker w = {NULL, 0, reason, reason_size, false, UNKNOWN_VR_IMPLICIT, -1, 0, 0, 0, 0};
 	enum syntax sx;
 	long long start;
 	bool ok = true, dicm;

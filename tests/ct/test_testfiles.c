@@ -227,8 +227,9 @@ static const char *patched_copy(const char *rel, const char *marker, size_t mlen
 	return dst;
 }
 
-/* The length guard in front of GDCM: a forged tile-part header in a JPEG
- * 2000 codestream, a damaged deflate stream, a forged element length, and
+/* The length guard in front of GDCM: a forged tile-part header and a
+ * forged image size in a JPEG 2000 codestream, a damaged deflate stream, a
+ * forged element length, and
  * a big-endian file with one VR zeroed, which GDCM reads on as little
  * endian (garbage lengths of hundreds of MB without the guard). */
 static void test_guard_on_damaged_copies(void)
@@ -257,6 +258,13 @@ static void test_guard_on_damaged_copies(void)
 	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
 	CHECK(strstr(err.reason, "element (7FE0,0010)") && strstr(err.reason, "declares 2147483632"));
 	CHECK(v == NULL);
+	/* a codestream image 2048 columns wider than the frame (Xsiz of SIZ):
+	 * GDCM's JPEG 2000 decode would write past its buffer */
+	const unsigned char xsiz[4] = {0x00, 0x00, 0x08, 0x40};
+	path = patched_copy("pydicom/MR_small_jp2klossless.dcm", "\xff\x4f\xff\x51", 4, 8, xsiz, 4);
+	dlld_error_clear(&err);
+	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
+	CHECK(strstr(err.reason, "wider than Columns (2112 x 64") != NULL);
 	path = patched_copy("pydicom/MR_small_bigendian.dcm", "\x00\x08\x00\x18UI", 6, 4, "\0\0", 2);
 	dlld_error_clear(&err);
 	CHECK_INT_EQ(dlld_ct_load(path, NULL, &v, &err), DLLD_STATUS_MALFORMED);
@@ -270,7 +278,7 @@ int main(void)
 		      test_every_testfile);
 	dlld_test_run("dicomdirtests: two series found, CT5N chosen and ordered by z",
 		      test_dicomdir_folder);
-	dlld_test_run("guard: forged J2K tile-part, damaged deflate, forged length, zeroed BE VR refused",
+	dlld_test_run("guard: forged J2K tile-part and size, damaged deflate, forged length, zeroed BE VR",
 		      test_guard_on_damaged_copies);
 	return dlld_test_finish();
 }
