@@ -11,7 +11,8 @@
  * back inside the band → closing and hole filling
  * (vessels, lesions) → the inferior vena cava, followed up from below the
  * liver, cut out → signed distance interpolated to the CT grid →
- * boundary voxels outside the HU band or against a rib trimmed.
+ * boundary voxels outside the HU band, against a rib or (unenhanced) in
+ * the body wall and darker than the liver trimmed.
  */
 #include "dlld/lesion.h"
 #include "lesion/liver_steps.h"

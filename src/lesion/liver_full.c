@@ -2,9 +2,10 @@
  * lesion/liver_full.c — the coarse liver back on the CT grid: the signed
  * distance to the surface interpolated trilinearly (a smooth surface instead
  * of 2 mm steps), then boundary voxels trimmed where their local HU is
- * outside the liver band (fat and partial volume around the capsule) or
- * where they lie against a rib (the diaphragm and intercostal muscle between
- * rib and capsule).
+ * outside the liver band (fat and partial volume around the capsule), where
+ * they lie against a rib (the diaphragm and intercostal muscle between rib
+ * and capsule) or, on an unenhanced scan, where they lie in the body wall
+ * and are darker than the liver's mode (wall muscle).
  */
 #include "lesion/liver_steps.h"
 
@@ -19,6 +20,15 @@ static const double TRIM_WINDOW_MM = 1.0;
 /* Between a rib and the liver capsule lie the costal diaphragm and the
  * intercostal muscle, together at least this thick. */
 static const double RIB_GAP_MM = 4.0;
+/* Body wall (unenhanced scans only, where skeletal muscle has the liver's
+ * HU): the lateral and anterior wall muscles (obliques and transversus, or
+ * intercostals) with the costal diaphragm lie within WALL_MM of the
+ * subcutaneous fat; the layer of them the mask can take in without a fat
+ * plane, the diaphragm and transversus against the capsule, is at most
+ * WALL_DEPTH_MM thick. There a voxel darker than the liver's mode is taken
+ * for muscle: unenhanced muscle is ≈ 10 HU darker than the parenchyma. */
+static const double WALL_MM = 15.0;
+static const double WALL_DEPTH_MM = 6.0;
 
 struct full_ctx {
 	struct liver_work *w;
@@ -27,6 +37,8 @@ struct full_ctx {
 	double *t[3];     /* ... and the weight of the upper one */
 	float *row_max;   /* [K][J]: largest signed distance along coarse row (J, K) */
 	float *bone_d2;   /* [g]: squared distance to the nearest bone block, mm² */
+	float *wall_d2;   /* [g]: in-plane squared distance to the subcutaneous fat, mm² */
+	double wall_depth_mm; /* body-wall zone below the boundary voxels' signed distance; 0: off */
 	double trim_mm;   /* trim depth below the boundary voxels' signed distance */
 	int32_t window;   /* in-plane half width of the local HU mean, voxels */
 };
@@ -130,6 +142,14 @@ static void full_task(void *p, size_t task, int worker)
 				    c->bone_d2[cv] < RIB_GAP_MM * RIB_GAP_MM)
 					continue;
 			}
+			if (s < c->wall_depth_mm) {
+				size_t cv = ((size_t)(k / w->f[2]) * (size_t)w->g.n[1] +
+					     (size_t)(j / w->f[1])) * (size_t)w->g.n[0] +
+					    (size_t)(i / w->f[0]);
+				if (c->wall_d2[cv] < WALL_MM * WALL_MM &&
+				    local_mean(w->ct, i, j, k, c->window) < w->mode)
+					continue;
+			}
 			c->m->label[dlld_voxel_index(&w->ct->geom, i, j, k)] = 1;
 		}
 	}
@@ -159,7 +179,7 @@ static enum dlld_status fill_slices(struct dlld_labelmap *m, struct dlld_error *
 enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *rep,
 			       struct dlld_labelmap *m, struct dlld_error *err)
 {
-	struct full_ctx c = {w, m, {NULL}, {NULL}, NULL, NULL, 0, 0};
+	struct full_ctx c = {w, m, {NULL}, {NULL}, NULL, NULL, NULL, 0, 0, 0};
 	const int32_t *N = w->ct->geom.dims, *gn = w->g.n;
 	const double *sp = m->geom.spacing_mm;
 	size_t rows = (size_t)gn[1] * (size_t)gn[2];
@@ -169,9 +189,13 @@ enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *r
 	c.window = (int32_t)(TRIM_WINDOW_MM / fmax(sp[0], sp[1]));
 	c.row_max = dlld_calloc(rows, sizeof(float), "liver rows", err);
 	c.bone_d2 = dlld_calloc(lesion_grid_count(&w->g), sizeof(float), "bone distance", err);
-	enum dlld_status st = c.row_max && c.bone_d2 ? DLLD_STATUS_OK : DLLD_STATUS_NO_MEMORY;
+	c.wall_d2 = dlld_calloc(lesion_grid_count(&w->g), sizeof(float), "wall distance", err);
+	c.wall_depth_mm = w->unenhanced ? WALL_DEPTH_MM + 0.5 * fmax(w->g.sp[0], w->g.sp[1]) : 0.0;
+	enum dlld_status st = c.row_max && c.bone_d2 && c.wall_d2 ? DLLD_STATUS_OK : DLLD_STATUS_NO_MEMORY;
 	if (!st)
 		st = lesion_edt_sq(&w->g, w->bone, 1, c.bone_d2, w->pool, err);
+	if (!st && w->unenhanced)
+		st = liver_wall_distance(w, c.wall_d2, err);
 	for (size_t r = 0; !st && r < rows; r++) {
 		c.row_max[r] = -1.0f;
 		for (int32_t I = 0; I < gn[0]; I++)
@@ -191,7 +215,7 @@ enum dlld_status liver_to_full(struct liver_work *w, struct dlld_liver_report *r
 	}
 	for (int d = 0; d < 3; d++)
 		free(c.c0[d]), free(c.t[d]);
-	free(c.row_max), free(c.bone_d2);
+	free(c.row_max), free(c.bone_d2), free(c.wall_d2);
 	size_t count = 0, n = 0;
 	dlld_geometry_voxels(&m->geom, &count);
 	for (size_t v = 0; v < count; v++)

@@ -258,6 +258,8 @@ enum dlld_status liver_hu_band(struct liver_work *w, struct dlld_liver_report *r
 	w->hi = centre + fmax(w->o->band_above_hu, 1.5 * (hi - mode) * HIST_BIN_HU);
 	double enh = (centre - UNENHANCED_HU) / (FLOOR_FULL_HU - UNENHANCED_HU);
 	w->bright_hu = TRIM_BRIGHT_HU * fmin(1.0, fmax(0.0, enh));
+	w->mode = centre;
+	w->unenhanced = enh <= 0.0;
 	rep->hu_mode = centre, rep->hu_lo = w->lo, rep->hu_hi = w->hi;
 	return DLLD_STATUS_OK;
 }

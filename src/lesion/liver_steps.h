@@ -23,6 +23,8 @@ struct liver_work {
 	float *sdist;                       /* signed distance to the liver surface, mm, > 0 inside [g] */
 	double body_x;                      /* LPS x of the body's centre, mm */
 	double lo, hi;                      /* liver HU band */
+	double mode;                        /* the liver's HU peak */
+	bool unenhanced;                    /* mode <= unenhanced parenchyma: muscle has liver HU */
 	double bright_hu;                   /* the boundary trim keeps up to hi + this (vessels) */
 };
 
@@ -47,6 +49,10 @@ enum dlld_status liver_close(struct liver_work *w, struct dlld_error *err);
 /* Removes the inferior vena cava, followed up from below the liver, from
  * the coarse liver (lesion/liver_vessel.c). */
 enum dlld_status liver_cut_ivc(struct liver_work *w, struct dlld_error *err);
+/* Fills wall_d2 [g] with the in-plane squared distance (mm²) to the outside
+ * of the body or the subcutaneous fat joined to it (lesion/liver_wall.c). */
+enum dlld_status liver_wall_distance(const struct liver_work *w, float *wall_d2,
+				     struct dlld_error *err);
 /* Fills w->sdist from the final coarse liver. */
 enum dlld_status liver_surface(struct liver_work *w, struct dlld_error *err);
 /* Fills m (CT grid, zeroed) with the final 0/1 mask and rep->volume_ml. */

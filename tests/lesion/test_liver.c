@@ -4,18 +4,19 @@
  * it rests on. Dice >= 0.93 is the requirement (docs/liver.md). */
 #include "dlld/lesion.h"
 #include "harness.h"
+#include "lesion/liver_steps.h"
 #include "lesion/morph.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Issue 7 asks for Dice >= 0.93; the pipeline reaches it on three of the
- * four cases (0.934, 0.931, 0.962; the unenhanced TotalSegmentator NIfTI
- * 0.9289, docs/liver.md), so the test holds the level all four meet as a
- * regression floor and prints every Dice against the target. */
+/* Issue 7 asks for Dice >= 0.93; the pipeline reaches it on all four cases
+ * (0.9338, 0.9314, 0.9618 and, with the body wall of step 12, the
+ * unenhanced TotalSegmentator NIfTI 0.9316; docs/liver.md), so the floor is
+ * the target. */
 static const double DICE_TARGET = 0.93;
-static const double DICE_FLOOR = 0.928;
+static const double DICE_FLOOR = 0.93;
 
 static bool data_path(char *out, size_t size, const char *rel)
 {
@@ -231,6 +232,39 @@ static void test_edt_anisotropic(void)
 			}
 }
 
+/* The body wall's distance runs from the outside and the subcutaneous fat
+ * joined to it, never from fat or air enclosed by muscle (visceral fat,
+ * lung): an 11×11 slice of 2 mm voxels, a fat ring at index 1 and 9 inside
+ * the body, muscle within, a fat pocket at (5, 5) and air at (2, 5). */
+static void test_wall_distance(void)
+{
+	enum { N = 11 };
+	struct dlld_liver_options o;
+	dlld_liver_options_default(&o);
+	float smooth[N * N], d2[N * N];
+	uint8_t body[N * N];
+	for (int j = 0; j < N; j++)
+		for (int i = 0; i < N; i++) {
+			bool in = i >= 1 && i <= 9 && j >= 1 && j <= 9;
+			bool ring = i == 1 || i == 9 || j == 1 || j == 9;
+			body[j * N + i] = in;
+			smooth[j * N + i] = !in ? -1000.0f : ring ? -100.0f : 50.0f;
+		}
+	smooth[5 * N + 5] = -100.0f; /* visceral fat */
+	smooth[5 * N + 2] = -800.0f; /* air inside the body */
+	struct liver_work w;
+	memset(&w, 0, sizeof w);
+	w.o = &o;
+	w.g = (struct lesion_grid){{N, N, 1}, {2.0, 2.0, 2.0}};
+	w.smooth = smooth;
+	w.body = body;
+	CHECK_INT_EQ(liver_wall_distance(&w, d2, NULL), 0);
+	CHECK_NEAR(d2[5 * N + 1], 0.0, 1e-6);  /* subcutaneous fat */
+	CHECK_NEAR(d2[5 * N + 2], 4.0, 1e-6);  /* air not entered: 2 mm to the ring */
+	CHECK_NEAR(d2[5 * N + 5], 64.0, 1e-6); /* the pocket is no seed: 8 mm */
+	CHECK_NEAR(d2[4 * N + 4], 36.0, 1e-6);
+}
+
 /* Dilation then erosion by the same ball closes a 1-voxel gap between two
  * blocks; hole filling closes an enclosed cavity; components count. */
 static void test_morphology(void)
@@ -349,6 +383,7 @@ int main(void)
 	dlld_test_run("liver mask of a hand-made abdomen", test_phantom);
 	dlld_test_run("EDT on an anisotropic grid is exact", test_edt_anisotropic);
 	dlld_test_run("closing, components and hole filling", test_morphology);
+	dlld_test_run("body wall distance from the subcutaneous fat only", test_wall_distance);
 	dlld_test_run("liver Dice: 3D-IRCADb patient 1", test_ircadb_patient1);
 	dlld_test_run("liver Dice: 3D-IRCADb patient 7; its extra-hepatic mass is dropped",
 		      test_ircadb_patient7);
