@@ -25,7 +25,8 @@ static const char help[] =
 	"lowest probability at which the false positives per patient of the metastasis task\n"
 	"(decided metastasis, no metastasis hit) stay <= F on COHORT. Writes \"fp_model\" into\n"
 	"MODEL/model.json and sets thresholds.score to 0: the model's threshold becomes the\n"
-	"operating point (the score it replaces is recorded in fp_model.fit).\n"
+	"operating point (the score it replaces is recorded in fp_model.fit). An fp_model\n"
+	"already there is replaced, also one with other features.\n"
 	"\n"
 	"  --truth COHORT       the tuning cohort (DESIGN §4)\n"
 	"  --detections DIR     dlld detect's output folder for COHORT\n"
@@ -328,12 +329,13 @@ int dlld_cmd_fit_fp(int argc, char **argv)
 	       100 * sens, fpp, 100 * score_t, 100 * score_sens, score_fpp);
 	if (!a.dry_run) {
 		char path[1200], *fit;
-		struct dlld_fp_model old;
 		snprintf(path, sizeof path, "%s/model.json", a.model);
 		double replaced = 0;
 		struct dlld_model *model = NULL;
-		if (dlld_fp_model_read(path, &old, &err) ||
-		    dlld_model_load(a.model, 1, &model, &err)) {
+		/* MODEL must be a whole model (its network too); the fp_model it
+		 * has, if any, is not read: the refit replaces it, also one a
+		 * build with other features wrote. */
+		if (dlld_model_load(a.model, 1, &model, &err)) {
 			rc = dlld_cli_fail(&err);
 			goto done;
 		}

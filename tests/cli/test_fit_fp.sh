@@ -68,4 +68,11 @@ m['fp_model']['features'][0] = 'logit_p_other'; json.dump(m, open(p, 'w'))"
 expect_exit 3 "detect: a model.json with foreign features" -- "$DLLD" detect --model "$M" --no-overlays \
 	-o "$T_TMP/o3" "$C/P001/ct.nii.gz"
 expect_grep "detect: names model.json and the features" 'model.json.*features differ' "$T_TMP/stderr"
+expect_exit 0 "fit-fp: a refit replaces the foreign fp_model" -- "$DLLD" fit-fp --truth "$C" \
+	--detections "$D" --model "$M" --quiet
+expect_exit 0 "detect: ... and the model works again" -- "$DLLD" detect --model "$M" --no-overlays \
+	-o "$T_TMP/o4" "$C/P001/ct.nii.gz" --quiet
+rm "$M/weights"
+expect_exit 2 "fit-fp: a model folder without its weights" -- "$DLLD" fit-fp --truth "$C" \
+	--detections "$D" --model "$M" --quiet
 finish
