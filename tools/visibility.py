@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tools/visibility.py COHORT [--marks MARKS.csv]
         [--class metastasis] [--fpp 0.35] [--cell-ml 0.125] [--efficiency 1]
-        [--white] [--list]
+        [--white] [--list] [--plot PNG]
 
 For every truth lesion of the class, on each slice it covers: the lesion's
 voxels F and a ring of liver around it (3 to 8 mm outside the lesion, not in
@@ -35,8 +35,10 @@ the default 1 is the ideal observer).
 
 With --marks (dlld match's marks.csv; a row with a lesion_id and positive = 1
 is a found target lesion) each SNR band also shows how many were found.
-Prints a markdown table; --list adds one line per lesion. Needs numpy, scipy
-and nibabel (Debian python3-numpy, python3-scipy, python3-nibabel).
+Prints a markdown table; --list adds one line per lesion; --plot draws SNR
+against diameter (found and missed apart with --marks; needs
+python3-matplotlib). Needs numpy, scipy and nibabel (Debian python3-numpy,
+python3-scipy, python3-nibabel).
 """
 import argparse
 import csv
@@ -135,6 +137,36 @@ def lesion_snr(ct, lesions, liver, vessels, label, pixel_mm, k):
     return math.sqrt(max(snr2, 0.0))
 
 
+def plot(a, out, z):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
+    d = np.array([o["diameter"] for o in out])
+    snr = np.maximum([o["snr"] for o in out], 0.1)
+    if a.marks:
+        f = np.array([o["found"] for o in out])
+        ax.scatter(d[f], snr[f], s=22, c="tab:blue", label=f"found ({f.sum()})")
+        ax.scatter(d[~f], snr[~f], s=22, facecolors="none", edgecolors="tab:red",
+                   label=f"missed ({(~f).sum()})")
+    else:
+        ax.scatter(d, snr, s=22, c="tab:blue", label=f"{a.cls} ({len(out)})")
+    ax.axhline(5, color="grey", ls="--", lw=1, label="Rose's criterion (SNR 5)")
+    ax.axhline(z, color="black", ls=":", lw=1,
+               label=f"ideal observer's threshold at {a.fpp:g} FPP ({z:.1f})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("diameter (mm)")
+    ax.set_ylabel("matched-filter SNR")
+    ax.set_title(f"{os.path.basename(os.path.normpath(a.cohort))}: how visible each {a.cls} is")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(a.plot)
+    print(f"\nwrote {a.plot}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cohort")
@@ -145,6 +177,7 @@ def main():
     ap.add_argument("--efficiency", type=float, default=1.0)
     ap.add_argument("--white", action="store_true")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--plot")
     a = ap.parse_args()
 
     try:
@@ -165,7 +198,7 @@ def main():
     for r in rows:
         by_patient[r["patient_id"]].append(r)
 
-    out, ks = [], []
+    out, ks, zs = [], [], []
     for pid, rs in sorted(by_patient.items()):
         ct, zooms = load(f"{a.cohort}/{pid}/ct.nii.gz")
         lesions, _ = load(f"{a.cohort}/{pid}/lesions.nii.gz")
@@ -180,6 +213,7 @@ def main():
         ks.append(k)
         places = max(liver_ml / a.cell_ml, 1.0)
         z = norm.isf(a.fpp / places)
+        zs.append(z)
         for r in rs:
             snr = lesion_snr(ct, lesions, liver, vessels, int(r["lesion_id"][1:]), zoom, k)
             out.append(dict(pid=pid, lid=r["lesion_id"], diameter=float(r["diameter_mm"]), snr=snr,
@@ -211,6 +245,8 @@ def main():
     if a.marks:
         f = sum(o["found"] for o in out)
         print(f"found (--marks): {f}/{n} = {100.0 * f / n:.1f} %")
+    if a.plot:
+        plot(a, out, float(np.median(zs)))
     if a.list:
         print("\npatient,lesion,diameter_mm,snr,p_ideal,found")
         for o in sorted(out, key=lambda o: o["snr"]):

@@ -98,6 +98,14 @@ expect_exit 1 "visibility: an efficiency above 1 is refused" -- /usr/bin/python3
 expect_exit 1 "visibility: a class with no lesion is refused" -- /usr/bin/python3 tools/visibility.py "$C" \
 	--class hemangioma
 expect_grep "visibility: ... naming the file" 'lesions.csv: no hemangioma lesion' "$T_TMP/stderr"
+if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+	expect_exit 0 "visibility: --plot" -- /usr/bin/python3 tools/visibility.py "$C" --marks "$C/marks.csv" \
+		--plot "$T_TMP/snr.png"
+	expect_true "visibility: ... writes a PNG" sh -c "head -c 8 '$T_TMP/snr.png' | od -An -tx1 | \
+		grep -q '89 50 4e 47 0d 0a 1a 0a'"
+else
+	skip "visibility --plot" "needs python3-matplotlib"
+fi
 rm "$C/P2/ct.nii.gz"
 expect_exit 1 "visibility: a missing CT is refused" -- /usr/bin/python3 tools/visibility.py "$C"
 expect_grep "visibility: ... naming it, without a traceback" '^visibility.py: .*P2/ct.nii.gz: ' "$T_TMP/stderr"
