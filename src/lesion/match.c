@@ -82,39 +82,57 @@ static long find_duplicate(const struct dlld_match_result *r, size_t n, const st
 	return -1;
 }
 
-/* Matches the marks of patient p (indices idx[0..n)) into res. */
-static enum dlld_status match_patient(const struct dlld_cohort *c, size_t p,
-				      const struct dlld_match_mark *marks, const size_t *idx, size_t n,
-				      struct dlld_match_result *res, size_t *n_res,
-				      struct dlld_error *err)
+/* Fills patient[m] (index in the cohort) and lesion[m] (-1: no lesion) for
+ * every mark, patient by patient, each instance mask read once. */
+static enum dlld_status locate_marks(const struct dlld_cohort *c, const struct dlld_match_mark *marks,
+				     size_t n_marks, long *patient, long *lesion, struct dlld_error *err)
 {
-	struct dlld_labelmap *mask = NULL;
-	const char *path = c->patients[p].lesions_path;
-	enum dlld_status st = DLLD_STATUS_OK;
-	if (path[0])
-		st = dlld_nifti_read_labels(path, &mask, err);
-	for (size_t i = 0; !st && i < n; i++) {
-		const struct dlld_match_mark *m = &marks[idx[i]];
-		long lesion;
-		st = locate(c, p, mask, m->lps, &lesion, err);
-		if (st)
-			break;
-		struct dlld_match_result r = {.rating = m->rating, .positive = m->positive};
-		snprintf(r.reader, sizeof r.reader, "%s", m->reader);
-		snprintf(r.patient_id, sizeof r.patient_id, "%s", m->patient_id);
-		if (lesion >= 0 && c->lesions[lesion].cls == DLLD_LESION_CLASS_METASTASIS)
-			snprintf(r.lesion_id, sizeof r.lesion_id, "%s", c->lesions[lesion].lesion_id);
-		long dup = find_duplicate(res, *n_res, &r);
-		if (dup < 0) {
-			res[(*n_res)++] = r;
-		} else if (r.rating > res[dup].rating) {
-			res[dup] = r;
-		} else if (r.rating == res[dup].rating && r.positive > res[dup].positive) {
-			res[dup].positive = r.positive;
-		}
+	for (size_t m = 0; m < n_marks; m++) {
+		lesion[m] = -1;
+		patient[m] = dlld_cohort_find_patient(c, marks[m].patient_id);
+		if (patient[m] < 0)
+			return dlld_error_set(err, DLLD_STATUS_INCONSISTENT, c->dir,
+					      "mark %zu%s%s%s names patient '%s', not in cases.csv",
+					      m + 1, marks[m].reader[0] ? " (reader " : "", marks[m].reader,
+					      marks[m].reader[0] ? ")" : "", marks[m].patient_id);
 	}
-	dlld_labelmap_destroy(mask);
+	enum dlld_status st = DLLD_STATUS_OK;
+	for (size_t p = 0; !st && p < c->n_patients; p++) {
+		struct dlld_labelmap *mask = NULL;
+		bool any = false;
+		for (size_t m = 0; m < n_marks && !any; m++)
+			any = patient[m] == (long)p;
+		if (!any)
+			continue;
+		if (c->patients[p].lesions_path[0])
+			st = dlld_nifti_read_labels(c->patients[p].lesions_path, &mask, err);
+		for (size_t m = 0; !st && m < n_marks; m++)
+			if (patient[m] == (long)p)
+				st = locate(c, p, mask, marks[m].lps, &lesion[m], err);
+		dlld_labelmap_destroy(mask);
+	}
 	return st;
+}
+
+/* Adds mark m, located on truth lesion `lesion` (-1: none), to res[0..*n_res):
+ * a second mark of the same reader on the same metastasis keeps the higher
+ * rating. */
+static void add_result(const struct dlld_cohort *c, const struct dlld_match_mark *m, long lesion,
+		       struct dlld_match_result *res, size_t *n_res)
+{
+	struct dlld_match_result r = {.rating = m->rating, .positive = m->positive};
+	snprintf(r.reader, sizeof r.reader, "%s", m->reader);
+	snprintf(r.patient_id, sizeof r.patient_id, "%s", m->patient_id);
+	if (lesion >= 0 && c->lesions[lesion].cls == DLLD_LESION_CLASS_METASTASIS)
+		snprintf(r.lesion_id, sizeof r.lesion_id, "%s", c->lesions[lesion].lesion_id);
+	long dup = find_duplicate(res, *n_res, &r);
+	if (dup < 0) {
+		res[(*n_res)++] = r;
+	} else if (r.rating > res[dup].rating) {
+		res[dup] = r;
+	} else if (r.rating == res[dup].rating && r.positive > res[dup].positive) {
+		res[dup].positive = r.positive;
+	}
 }
 
 enum dlld_status dlld_match(const struct dlld_cohort *cohort, const struct dlld_match_mark *marks,
@@ -124,31 +142,20 @@ enum dlld_status dlld_match(const struct dlld_cohort *cohort, const struct dlld_
 	*out = NULL;
 	*n_out = 0;
 	long *patient = dlld_calloc(n_marks ? n_marks : 1, sizeof(long), "mark patients", err);
-	size_t *idx = dlld_calloc(n_marks ? n_marks : 1, sizeof(size_t), "mark order", err);
+	long *lesion = dlld_calloc(n_marks ? n_marks : 1, sizeof(long), "mark lesions", err);
 	struct dlld_match_result *res = dlld_calloc(n_marks ? n_marks : 1, sizeof(*res), "marks", err);
-	if (!patient || !idx || !res) {
-		free(patient), free(idx), free(res);
+	if (!patient || !lesion || !res) {
+		free(patient), free(lesion), free(res);
 		return DLLD_STATUS_NO_MEMORY;
 	}
-	enum dlld_status st = DLLD_STATUS_OK;
-	for (size_t m = 0; !st && m < n_marks; m++) {
-		patient[m] = dlld_cohort_find_patient(cohort, marks[m].patient_id);
-		if (patient[m] < 0)
-			st = dlld_error_set(err, DLLD_STATUS_INCONSISTENT, cohort->dir,
-					    "mark %zu (reader %s) names patient '%s', not in cases.csv",
-					    m + 1, marks[m].reader, marks[m].patient_id);
-	}
-	/* Patient by patient (each instance mask read once), marks in input order. */
+	enum dlld_status st = locate_marks(cohort, marks, n_marks, patient, lesion, err);
+	/* Patient by patient, marks in input order. */
 	size_t n_res = 0;
-	for (size_t p = 0; !st && p < cohort->n_patients; p++) {
-		size_t n = 0;
+	for (size_t p = 0; !st && p < cohort->n_patients; p++)
 		for (size_t m = 0; m < n_marks; m++)
 			if (patient[m] == (long)p)
-				idx[n++] = m;
-		if (n)
-			st = match_patient(cohort, p, marks, idx, n, res, &n_res, err);
-	}
-	free(patient), free(idx);
+				add_result(cohort, &marks[m], lesion[m], res, &n_res);
+	free(patient), free(lesion);
 	if (st) {
 		free(res);
 		return st;
@@ -165,29 +172,7 @@ enum dlld_status dlld_match_lesions(const struct dlld_cohort *cohort,
 	long *patient = dlld_calloc(n_marks ? n_marks : 1, sizeof(long), "mark patients", err);
 	if (!patient)
 		return DLLD_STATUS_NO_MEMORY;
-	enum dlld_status st = DLLD_STATUS_OK;
-	for (size_t m = 0; !st && m < n_marks; m++) {
-		lesion[m] = -1;
-		patient[m] = dlld_cohort_find_patient(cohort, marks[m].patient_id);
-		if (patient[m] < 0)
-			st = dlld_error_set(err, DLLD_STATUS_INCONSISTENT, cohort->dir,
-					    "mark %zu names patient '%s', not in cases.csv", m + 1,
-					    marks[m].patient_id);
-	}
-	for (size_t p = 0; !st && p < cohort->n_patients; p++) {
-		struct dlld_labelmap *mask = NULL;
-		bool any = false;
-		for (size_t m = 0; m < n_marks && !any; m++)
-			any = patient[m] == (long)p;
-		if (!any)
-			continue;
-		if (cohort->patients[p].lesions_path[0])
-			st = dlld_nifti_read_labels(cohort->patients[p].lesions_path, &mask, err);
-		for (size_t m = 0; !st && m < n_marks; m++)
-			if (patient[m] == (long)p)
-				st = locate(cohort, p, mask, marks[m].lps, &lesion[m], err);
-		dlld_labelmap_destroy(mask);
-	}
+	enum dlld_status st = locate_marks(cohort, marks, n_marks, patient, lesion, err);
 	free(patient);
 	return st;
 }
